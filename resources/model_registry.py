@@ -1,0 +1,169 @@
+"""The MLflow model registry plus the alias history MLflow does not keep.
+
+MLflow aliases (``champion``, ``challenger``) are pointers that are simply overwritten, so "who moved the
+champion to version 7, when, and why" is lost. Every alias move here goes through ``move_alias``, which
+writes an event row in the same transaction-guarded step, to a SQL table (SQLite by default, PostgreSQL
+in production). The history is what an auditor, a rollback or the approval gate reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import dagster as dg
+import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
+    from mlflow.tracking import MlflowClient
+
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no progress bars in run logs
+
+_METADATA = sa.MetaData()
+ALIAS_EVENTS = sa.Table(
+    "alias_events",
+    _METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(256), nullable=False, index=True),
+    sa.Column("alias", sa.String(64), nullable=False),
+    sa.Column("version", sa.String(32), nullable=True),
+    sa.Column("previous_version", sa.String(32), nullable=True),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("dagster_run_id", sa.String(64), nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class ArtifactIntegrityError(RuntimeError):
+    """An artifact's bytes do not match the hash the registry recorded: it must not be loaded."""
+
+
+@dataclass(frozen=True)
+class AliasEvent:
+    """One recorded move of an alias (``version`` None means the alias was removed)."""
+
+    model_name: str
+    alias: str
+    version: str | None
+    previous_version: str | None
+    actor: str
+    reason: str
+    dagster_run_id: str | None
+    at: dt.datetime
+
+
+class ModelRegistryResource(dg.ConfigurableResource):
+    """Registered model versions, aliases and their history for one model name."""
+
+    tracking_uri: str
+    history_url: str
+    model_name: str = "churn-classifier"
+
+    def client(self) -> MlflowClient:
+        from mlflow.tracking import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    def _engine(self) -> sa.Engine:
+        engine = sa.create_engine(self.history_url, future=True)
+        _METADATA.create_all(engine)
+        return engine
+
+    def ensure_model(self) -> None:
+        from mlflow.exceptions import MlflowException
+
+        client = self.client()
+        try:
+            client.get_registered_model(self.model_name)
+        except MlflowException:
+            try:
+                client.create_registered_model(
+                    self.model_name, description="Churn classifier (ONNX); champion serves production traffic."
+                )
+            except MlflowException:  # created concurrently by another run
+                client.get_registered_model(self.model_name)
+
+    def register(self, source: str, run_id: str, tags: dict[str, str]) -> ModelVersion:
+        """Create a model version whose tags already hold the full registry record."""
+        self.ensure_model()
+        return self.client().create_model_version(
+            self.model_name, source=source, run_id=run_id, tags={k: str(v) for k, v in tags.items()}
+        )
+
+    def version_by_alias(self, alias: str) -> ModelVersion | None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client().get_model_version_by_alias(self.model_name, alias)
+        except MlflowException:
+            return None
+
+    def get_version(self, version: str | int) -> ModelVersion:
+        return self.client().get_model_version(self.model_name, str(version))
+
+    def set_tags(self, version: str | int, tags: dict[str, Any]) -> None:
+        client = self.client()
+        for key, value in tags.items():
+            client.set_model_version_tag(self.model_name, str(version), key, str(value))
+
+    def download(self, version: ModelVersion, artifact_file: str = "model/model.onnx") -> bytes:
+        """The version's artifact bytes, refused unless they match the sha256 recorded at registration."""
+        import hashlib
+        import tempfile
+        from pathlib import Path
+
+        expected = version.tags.get("weights.sha256")
+        if not expected:
+            raise ArtifactIntegrityError(f"version {version.version} has no weights.sha256 tag: refusing to load")
+        with tempfile.TemporaryDirectory() as tmp:
+            local = self.client().download_artifacts(version.run_id, artifact_file, tmp)
+            data = Path(local).read_bytes()
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected:
+            raise ArtifactIntegrityError(
+                f"{self.model_name} version {version.version}: artifact sha256 {actual} != registered {expected}"
+            )
+        return data
+
+    def move_alias(
+        self, alias: str, version: str | int | None, *, actor: str, reason: str, dagster_run_id: str | None = None
+    ) -> AliasEvent:
+        """Point ``alias`` at ``version`` (or remove it) and record who did it and why."""
+        engine = self._engine()
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": self.model_name})
+            previous = self.version_by_alias(alias)
+            client = self.client()
+            if version is None:
+                client.delete_registered_model_alias(self.model_name, alias)
+            else:
+                client.set_registered_model_alias(self.model_name, alias, str(version))
+            event = AliasEvent(
+                model_name=self.model_name,
+                alias=alias,
+                version=None if version is None else str(version),
+                previous_version=previous.version if previous else None,
+                actor=actor,
+                reason=reason,
+                dagster_run_id=dagster_run_id,
+                at=dt.datetime.now(dt.UTC),
+            )
+            conn.execute(ALIAS_EVENTS.insert().values(**event.__dict__))
+        engine.dispose()
+        return event
+
+    def alias_history(self, alias: str | None = None) -> list[AliasEvent]:
+        """Every recorded alias move for this model, oldest first."""
+        engine = self._engine()
+        query = sa.select(ALIAS_EVENTS).where(ALIAS_EVENTS.c.model_name == self.model_name)
+        if alias:
+            query = query.where(ALIAS_EVENTS.c.alias == alias)
+        with engine.connect() as conn:
+            rows = conn.execute(query.order_by(ALIAS_EVENTS.c.id)).mappings().all()
+        engine.dispose()
+        return [AliasEvent(**{k: v for k, v in row.items() if k != "id"}) for row in rows]
