@@ -1,0 +1,147 @@
+"""Features: the offline snapshot table Feast reads, the applied Feast repo, and the online store."""
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from mlops_assets.metadata import OWNERS, table_metadata
+from resources.feast_store import FeastResource
+from resources.storage import LakeResource
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _definitions_fingerprint() -> str:
+    """The code version of everything Feast-defined: a hash of the modules that define the features.
+
+    Editing a feature view, a field or the on-demand transformation changes it, so Dagster marks the
+    registry and everything that read features as stale, and ``mlops refresh`` recomputes just those.
+    Read from source files (no Feast import), so Definitions stay fast to load.
+    """
+    import hashlib
+    from pathlib import Path
+
+    core = Path(__file__).parent / "core"
+    digest = hashlib.sha256()
+    for name in ("feature_definitions.py", "domain.py"):
+        digest.update((core / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+FEATURE_CODE_VERSION = _definitions_fingerprint()
+
+FEATURE_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=1), warn_window=dt.timedelta(hours=12))
+
+
+def accepted_days(lake: LakeResource) -> tuple[list[str], list[str]]:
+    """Days whose validation was accepted, and days held back because validation rejected them."""
+    accepted, held_back = [], []
+    for summary_path in sorted(lake.path("validated").glob("*.json")):
+        summary = lake.read_json("validated", summary_path.name)
+        (accepted if summary["accepted"] else held_back).append(summary_path.stem)
+    return accepted, held_back
+
+
+def read_validated(lake: LakeResource, days: list[str]) -> "pd.DataFrame":
+    import pandas as pd
+
+    if not days:
+        raise dg.Failure("no accepted validated day exists yet: materialize raw_churn_events and validated_events")
+    return pd.concat([lake.read_parquet("validated", f"{day}.parquet") for day in days], ignore_index=True)
+
+
+@dg.asset(
+    group_name="features",
+    kinds={"parquet", "feast"},
+    owners=OWNERS,
+    deps=[dg.AssetDep("validated_events", partition_mapping=dg.AllPartitionMapping())],
+    code_version="1",
+    freshness_policy=FEATURE_FRESHNESS,
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def customer_feature_table(
+    context: dg.AssetExecutionContext, lake: LakeResource, feast: FeastResource
+) -> dg.MaterializeResult:
+    """Customer snapshots of every accepted day, without labels: the Feast file source.
+
+    Days whose validation was not accepted are left out (and listed), so a broken day never feeds features.
+    """
+    from mlops_assets.core import domain as d
+    from resources import atomic
+
+    days, held_back = accepted_days(lake)
+    events = read_validated(lake, days)
+    snapshots = events[[d.ENTITY, d.TIMESTAMP, *d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]]
+    snapshots = snapshots.sort_values([d.TIMESTAMP, d.ENTITY]).reset_index(drop=True)
+    atomic.write_parquet(feast.source_path, snapshots)
+    if held_back:
+        context.log.warning(f"left out days not accepted by validation: {held_back}")
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(snapshots),
+            "days": len(days),
+            "held_back_days": dg.MetadataValue.json(held_back),
+            "latest_event": str(snapshots[d.TIMESTAMP].max()),
+            "path": dg.MetadataValue.path(feast.source_path),
+        }
+    )
+
+
+@dg.asset(
+    group_name="features",
+    kinds={"feast"},
+    owners=OWNERS,
+    deps=[customer_feature_table],
+    code_version=FEATURE_CODE_VERSION,
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def feature_store_registry(feast: FeastResource) -> dg.MaterializeResult:
+    """The Feast repo applied from code: entity, feature views with TTL, on-demand view, feature service."""
+    from mlops_assets.core.feature_definitions import FEATURE_SERVICE, build_repo
+
+    store = feast.store()
+    objects = build_repo(feast.source_path)
+    store.apply(list(objects.values()))
+    views = {
+        fv.name: [f.name for f in fv.features]
+        for fv in (*store.list_feature_views(), *store.list_on_demand_feature_views())
+    }
+    return dg.MaterializeResult(
+        metadata={
+            "feature_service": FEATURE_SERVICE,
+            "feature_views": dg.MetadataValue.json(views),
+            "feature_count": sum(len(v) for v in views.values()),
+            "online_store": feast.online_store,
+        }
+    )
+
+
+@dg.asset(
+    group_name="features",
+    kinds={"feast", "sqlite"},
+    owners=OWNERS,
+    deps=[feature_store_registry, customer_feature_table],
+    code_version="1",
+    freshness_policy=FEATURE_FRESHNESS,
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def online_features(feast: FeastResource) -> dg.MaterializeResult:
+    """The latest feature values per customer, materialized to the online store for serving."""
+    import pandas as pd
+
+    from mlops_assets.core import domain as d
+
+    snapshots = pd.read_parquet(feast.source_path, columns=[d.ENTITY, d.TIMESTAMP])
+    start = snapshots[d.TIMESTAMP].min().to_pydatetime() - dt.timedelta(seconds=1)
+    end = snapshots[d.TIMESTAMP].max().to_pydatetime() + dt.timedelta(seconds=1)
+    feast.store().materialize(start_date=start, end_date=end)
+    return dg.MaterializeResult(
+        metadata={
+            "entities": dg.MetadataValue.int(int(snapshots[d.ENTITY].nunique())),
+            "window_start": str(start),
+            "window_end": str(end),
+            "online_store": feast.online_store,
+        }
+    )

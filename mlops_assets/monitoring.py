@@ -1,0 +1,335 @@
+"""Monitoring: the champion's reference profile and daily drift, feature-quality and concept-drift reports.
+
+Each report is an asset, so its history, plots and verdicts live in the Dagster UI, and the drift sensors
+read them to decide on a retrain. The reference profile is computed once per champion version from its
+training rows, so checking a new day never reloads the training data.
+"""
+
+import json
+
+import dagster as dg
+
+from mlops_assets.metadata import OWNERS
+from mlops_assets.partitions import DAILY
+from mlops_assets.registry import champion_model
+from resources.model_registry import ModelRegistryResource
+from resources.serving import ServingResource
+from resources.storage import LakeResource
+
+REPORT_KEYS = ("data_drift_report", "prediction_drift_report", "feature_quality_report")
+
+
+class MonitoringConfig(dg.Config):
+    """``alpha``: family-wise false-alarm rate of the dataset verdict (Benjamini-Hochberg across columns)."""
+
+    alpha: float = 0.01
+
+
+def champion_reference(lake: LakeResource, registry: ModelRegistryResource) -> tuple[str, str]:
+    """(champion version, path of its stored reference profile); fails clearly when there is none."""
+    champion = registry.version_by_alias("champion")
+    if champion is None:
+        raise dg.Failure("no champion model yet: materialize champion_model first")
+    sha = champion.tags["weights.sha256"]
+    return champion.version, str(lake.path("monitoring", "reference", f"{sha}.profile"))
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"scipy"},
+    owners=OWNERS,
+    deps=[champion_model],
+    code_version="1",
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def reference_profile(lake: LakeResource, registry: ModelRegistryResource) -> dg.MaterializeResult:
+    """Sorted samples, category counts, null rates and calibrated thresholds of the champion's training rows."""
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.dataset_split import SPLIT
+    from mlops_assets.core.model_artifact import OnnxScorer
+
+    version, path = champion_reference(lake, registry)
+    champion = registry.get_version(version)
+    dataset = lake.read_parquet("datasets", champion.tags["data.dataset_version"], "dataset.parquet")
+    train_rows = dataset[dataset[SPLIT] == "train"].copy()
+    train_rows["score"] = OnnxScorer(registry.download(champion)).predict_proba(d.encode(train_rows))
+    profile, segments = save_profiles(train_rows, [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES, "score"], path)
+    return dg.MaterializeResult(
+        metadata={
+            "champion_version": version,
+            "rows": dg.MetadataValue.int(len(train_rows)),
+            "columns": dg.MetadataValue.int(len(profile.columns)),
+            "segment_profiles": dg.MetadataValue.json(segments),
+            "path": dg.MetadataValue.path(path),
+        }
+    )
+
+
+MIN_SEGMENT_ROWS = 200
+"""Segments with fewer reference or current rows are not tested on their own (too little evidence)."""
+
+
+def save_profiles(rows, columns: list[str], path: str):  # noqa: ANN001, ANN201 - DataFrame in, (profile, dict) out
+    """The whole population's profile at ``path`` and one per segment beside it; returns (profile, rows per segment).
+
+    Each segment's profile is calibrated on its own rows, so a shift confined to one segment is tested
+    against that segment's variability instead of being diluted in the whole population.
+    """
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.drift_profile import ReferenceProfile
+
+    profile = ReferenceProfile.from_frame(rows[columns])
+    profile.save(path)
+    segments = {}
+    for segment, part in rows.groupby(d.SEGMENT, observed=True):
+        if len(part) >= MIN_SEGMENT_ROWS:
+            ReferenceProfile.from_frame(part[columns]).save(_segment_path(path, str(segment)))
+            segments[str(segment)] = len(part)
+    return profile, segments
+
+
+def _segment_path(path: str, segment: str) -> str:
+    safe = "".join(c if c.isalnum() else "_" for c in segment)
+    return path.removesuffix(".profile") + f".segment-{safe}.profile"
+
+
+def segment_drift(path: str, current, columns: list[str], alpha: float) -> dict[str, dict]:  # noqa: ANN001
+    """Each segment's drift verdict against its own reference profile (segments without one are skipped)."""
+    from pathlib import Path
+
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.drift_profile import ReferenceProfile
+
+    verdicts = {}
+    for segment, rows in current.groupby(d.SEGMENT, observed=True):
+        reference = _segment_path(path, str(segment))
+        if len(rows) < MIN_SEGMENT_ROWS or not Path(reference).exists():
+            continue
+        report = ReferenceProfile.load(reference).compare(rows, columns=columns, alpha=alpha).to_dict()["dataset"]
+        verdicts[str(segment)] = {k: report[k] for k in ("drifted", "share_drifted", "drifted_columns")}
+        verdicts[str(segment)]["rows"] = len(rows)
+    return verdicts
+
+
+def export_monitoring_metrics(lake: LakeResource, serving: ServingResource) -> None:
+    """Rewrite the Prometheus text file from the newest day of each report.
+
+    Built from the newest day rather than the run's own, so a backfill of an old day does not overwrite
+    what today's report says.
+    """
+    from resources import atomic
+    from resources.metrics import MonitoringMetrics
+
+    def newest(folder: str) -> dict | None:
+        days = sorted(lake.path("monitoring", folder).glob("*.json"))
+        return atomic.read_json(days[-1]) if days else None
+
+    metrics = MonitoringMetrics()
+    for report, folder in (("data", "data_drift"), ("prediction", "prediction_drift")):
+        if (payload := newest(folder)) is not None:
+            metrics.observe_drift(report, payload)
+    if (quality := newest("feature_quality")) is not None:
+        metrics.observe_quality(quality)
+    metrics.write(serving.monitoring_metrics_path)
+
+
+def _report_result(report: dict, extra: dict) -> dg.MaterializeResult:
+    from mlops_assets.core.drift_plots import effect_size_png
+    from mlops_assets.metadata import png_markdown
+
+    columns = report.get("columns", [])
+    meta = {
+        "drifted": bool(report["dataset"]["drifted"]),
+        "share_drifted": dg.MetadataValue.float(float(report["dataset"].get("share_drifted", 0.0))),
+        "drifted_columns": dg.MetadataValue.json([c["column"] for c in columns if c["drifted"]]),
+        "report": dg.MetadataValue.md(report.get("markdown", "")),
+        **extra,
+    }
+    if columns:
+        meta["effect_sizes"] = png_markdown("Effect size vs calibrated threshold", effect_size_png(columns))
+    return dg.MaterializeResult(metadata=meta)
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"scipy"},
+    owners=OWNERS,
+    partitions_def=DAILY,
+    deps=["validated_events", reference_profile],
+    code_version="1",
+)
+def data_drift_report(
+    context: dg.AssetExecutionContext,
+    config: MonitoringConfig,
+    lake: LakeResource,
+    registry: ModelRegistryResource,
+    serving: ServingResource,
+) -> dg.MaterializeResult:
+    """Feature drift of one day's validated events against the champion's reference profile."""
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.drift_profile import ReferenceProfile
+
+    day = context.partition_key
+    version, path = champion_reference(lake, registry)
+    current = lake.read_parquet("validated", f"{day}.parquet")
+    columns = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
+    report = ReferenceProfile.load(path).compare(current, columns=columns, alpha=config.alpha)
+    segments = segment_drift(path, current, columns, config.alpha)
+    payload = {
+        **report.to_dict(),
+        "markdown": report.to_markdown(),
+        "champion_version": version,
+        "day": day,
+        "segments": segments,
+    }
+    lake.write_json(payload, "monitoring", "data_drift", f"{day}.json")
+    export_monitoring_metrics(lake, serving)
+    extra = {
+        "champion_version": version,
+        "rows": dg.MetadataValue.int(len(current)),
+        "segments_drifted": dg.MetadataValue.json(sorted(s for s, v in segments.items() if v["drifted"])),
+        "segments": dg.MetadataValue.json(segments),
+    }
+    return _report_result(payload, extra)
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"scipy", "onnx"},
+    owners=OWNERS,
+    partitions_def=DAILY,
+    deps=["validated_events", reference_profile],
+    code_version="1",
+)
+def prediction_drift_report(
+    context: dg.AssetExecutionContext,
+    config: MonitoringConfig,
+    lake: LakeResource,
+    registry: ModelRegistryResource,
+    serving: ServingResource,
+) -> dg.MaterializeResult:
+    """Drift of the champion's score distribution on one day (from the gateway's log when it has the day)."""
+    import pandas as pd
+
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.core.model_artifact import OnnxScorer
+
+    day = context.partition_key
+    version, path = champion_reference(lake, registry)
+    logged = _logged_scores(serving, day)
+    if logged is not None and len(logged) >= 50:
+        scores, source = logged, "gateway prediction log"
+    else:
+        events = lake.read_parquet("validated", f"{day}.parquet")
+        champion = registry.get_version(version)
+        scores = OnnxScorer(registry.download(champion)).predict_proba(d.encode(events))
+        source = "champion scored the day's validated events"
+    report = ReferenceProfile.load(path).compare(pd.DataFrame({"score": scores}), columns=["score"], alpha=config.alpha)
+    payload = {
+        **report.to_dict(),
+        "markdown": report.to_markdown(),
+        "champion_version": version,
+        "day": day,
+        "source": source,
+    }
+    lake.write_json(payload, "monitoring", "prediction_drift", f"{day}.json")
+    export_monitoring_metrics(lake, serving)
+    return _report_result(payload, {"source": source, "mean_score": float(pd.Series(scores).mean())})
+
+
+def _logged_scores(serving: ServingResource, day: str):  # noqa: ANN202 - optional numpy array
+    log = serving.prediction_log().read()
+    if log.empty or "event_day" not in log.columns:
+        return None
+    chosen = log[(log["event_day"] == day) & (log["arm"] == "champion")]
+    return chosen["score"].to_numpy() if len(chosen) else None
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"pandera"},
+    owners=OWNERS,
+    partitions_def=DAILY,
+    deps=["raw_churn_events", reference_profile],
+    code_version="1",
+)
+def feature_quality_report(
+    context: dg.AssetExecutionContext, lake: LakeResource, registry: ModelRegistryResource, serving: ServingResource
+) -> dg.MaterializeResult:
+    """Missing rates, out-of-range shares, unseen categories and schema changes of one raw day."""
+    from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.core.feature_quality import feature_quality
+
+    day = context.partition_key
+    _, path = champion_reference(lake, registry)
+    raw = lake.read_parquet("raw", f"{day}.parquet")
+    quality = feature_quality(ReferenceProfile.load(path), raw)
+    payload = json.loads(json.dumps(quality.to_dict(), default=str))
+    lake.write_json(payload, "monitoring", "feature_quality", f"{day}.json")
+    export_monitoring_metrics(lake, serving)
+    return dg.MaterializeResult(
+        metadata={
+            "degraded": bool(payload.get("degraded", False)),
+            "issues": dg.MetadataValue.json(payload.get("issues", [])),
+            "report": dg.MetadataValue.json(payload),
+        }
+    )
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"scipy", "onnx"},
+    owners=OWNERS,
+    deps=[dg.AssetDep("validated_events", partition_mapping=dg.AllPartitionMapping()), reference_profile],
+    code_version="1",
+)
+def concept_drift_report(
+    config: MonitoringConfig, lake: LakeResource, registry: ModelRegistryResource
+) -> dg.MaterializeResult:
+    """Has the champion got worse on labels that arrived after it was trained? (batch test + Page-Hinkley)."""
+    import pandas as pd
+
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.concept_drift import log_loss_per_row, page_hinkley, performance_drop
+    from mlops_assets.core.dataset_split import SPLIT
+    from mlops_assets.core.model_artifact import OnnxScorer
+    from mlops_assets.features import accepted_days, read_validated
+
+    version, _ = champion_reference(lake, registry)
+    champion = registry.get_version(version)
+    scorer = OnnxScorer(registry.download(champion))
+    trained_as_of = pd.Timestamp(champion.tags["data.as_of"])
+    events = read_validated(lake, accepted_days(lake)[0])
+    now = events[d.TIMESTAMP].max()
+    fresh = events[(events[d.TIMESTAMP] > trained_as_of) & (events[d.LABEL_TIMESTAMP] <= now)].sort_values(d.TIMESTAMP)
+    meta: dict = {"champion_version": version, "labelled_rows_since_training": len(fresh)}
+    if len(fresh) < 200:
+        payload = {"dataset": {"drifted": False}, "reason": f"only {len(fresh)} new labelled rows", **meta}
+        lake.write_json(payload, "monitoring", "concept_drift", "latest.json")
+        return dg.MaterializeResult(metadata={**meta, "drifted": False, "reason": payload["reason"]})
+    dataset = lake.read_parquet("datasets", champion.tags["data.dataset_version"], "dataset.parquet")
+    reference = dataset[dataset[SPLIT] == "oot_test"]
+    ref = (reference[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(reference)))
+    cur = (fresh[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(fresh)))
+    drop = performance_drop(ref, cur, alpha=config.alpha)
+    fired = page_hinkley(log_loss_per_row(*cur))
+    payload = {
+        "dataset": {"drifted": drop.drifted},
+        **drop.to_dict(),
+        "page_hinkley_index": fired,
+        "page_hinkley_at": str(fresh[d.TIMESTAMP].iloc[fired]) if fired is not None else None,
+    }
+    lake.write_json(payload, "monitoring", "concept_drift", "latest.json")
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "drifted": drop.drifted,
+            "reference_error": drop.reference_error,
+            "current_error": drop.current_error,
+            "reference_auc": drop.reference_auc,
+            "current_auc": drop.current_auc,
+            "p_value": drop.p_value,
+            "page_hinkley_fired_at": payload["page_hinkley_at"] or "not fired",
+        }
+    )

@@ -1,0 +1,173 @@
+"""Registry: MLflow model versions carrying their full record, aliases, and the promotion gate."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from mlops_assets.core.promotion import Approval, GatePolicy, decide
+from mlops_assets.evaluation import model_evaluation
+from mlops_assets.metadata import OWNERS
+from resources.model_registry import ModelRegistryResource
+from resources.storage import LakeResource
+
+DEPLOYMENT_CONFIG = {
+    "server": "triton",
+    "backend": "python (onnxruntime, CPU); onnxruntime backend on GPU",
+    "max_batch_size": 1024,
+    "dynamic_batching_max_queue_delay_us": 200,
+    "instance_groups": "1 x KIND_CPU",
+}
+
+
+def registry_tags(record: dict, evaluation: dict, manifest: dict) -> dict[str, str]:
+    """Every row of the registry record as model-version tags (MLflow tags are flat strings)."""
+    tags = {
+        "weights.sha256": record["sha256"],
+        "weights.size_bytes": str(record["size_bytes"]),
+        "weights.format": record["format"],
+        "weights.quantization": record["quantization"],
+        "data.dataset_version": manifest["version"],
+        "data.dataset_sha256": manifest["sha256"],
+        "data.as_of": manifest["as_of"],
+        "data.filters": json.dumps(manifest["filters"]),
+        "data.split_ratios": json.dumps(manifest["split_ratios"]),
+        "data.transformations": json.dumps(manifest["transformations"]),
+        "train.params": json.dumps(record["params"]),
+        "train.dagster_run_id": record["dagster_run_id"],
+        "deploy.config": json.dumps(DEPLOYMENT_CONFIG),
+        "approval.status": "pending",
+    }
+    tags.update({f"eval.{k}": f"{v:.6g}" for k, v in evaluation["summary"].items()})
+    return tags
+
+
+@dg.asset(
+    group_name="registry",
+    kinds={"mlflow"},
+    owners=OWNERS,
+    deps=[model_evaluation],
+    code_version="1",
+)
+def registered_model(
+    context: dg.AssetExecutionContext, lake: LakeResource, registry: ModelRegistryResource
+) -> dg.MaterializeResult:
+    """The evaluated candidate as an MLflow model version, aliased ``challenger``.
+
+    Registering the same artifact twice returns the existing version (matched by its sha256).
+    """
+    record = lake.read_json("models", "candidate.json")
+    evaluation = lake.read_json("evaluations", f"{record['sha256']}.json")
+    manifest = lake.read_json("datasets", record["dataset_version"], "manifest.json")
+    registry.ensure_model()
+    existing = registry.client().search_model_versions(
+        f"name = '{registry.model_name}' and tags.`weights.sha256` = '{record['sha256']}'"
+    )
+    if existing:
+        version = existing[0]
+        context.log.info(f"artifact {record['sha256'][:12]} already registered as version {version.version}")
+    else:
+        version = registry.register(
+            record["artifact_uri"], record["mlflow_run_id"], registry_tags(record, evaluation, manifest)
+        )
+    champion = registry.version_by_alias("champion")
+    if champion is None or champion.version != version.version:
+        registry.move_alias(
+            "challenger",
+            version.version,
+            actor=f"dagster run {context.run.run_id}",
+            reason="newly evaluated candidate",
+            dagster_run_id=context.run.run_id,
+        )
+    lake.write_json({"version": version.version, "sha256": record["sha256"]}, "registry", "challenger.json")
+    return dg.MaterializeResult(
+        metadata={
+            "model_name": registry.model_name,
+            "version": version.version,
+            "sha256": record["sha256"],
+            "dataset_version": record["dataset_version"],
+            "oot_roc_auc": evaluation["summary"]["oot_roc_auc"],
+        }
+    )
+
+
+class PromotionConfig(dg.Config):
+    """The gate. With ``approval_required`` a promotion needs ``approved_by`` (launch with it in the UI)."""
+
+    floor: float = 0.70
+    min_improvement: float = 0.002
+    approval_required: bool = True
+    approved_by: str = ""
+    automatic_approval: bool = False
+
+
+def apply_gate(
+    run_id: str, config: PromotionConfig, lake: LakeResource, registry: ModelRegistryResource, extra_reason: str = ""
+) -> tuple[str, str, list[str]]:
+    """Run the promotion gate on the current challenger; move ``champion`` if it passes.
+
+    Returns (status, challenger version, reasons). Shared by ``champion_model`` (offline promotion) and
+    ``production_deployment`` (promotion after a canary), so both apply the same rules and approvals.
+    """
+    challenger_ref = lake.read_json("registry", "challenger.json")
+    version = str(challenger_ref["version"])
+    evaluation = lake.read_json("evaluations", f"{challenger_ref['sha256']}.json")
+    champion = registry.version_by_alias("champion")
+    challenger_metrics = {"oot_roc_auc": evaluation["report"]["candidate"]["oot_test"]["roc_auc"]}
+    champion_metrics = None
+    if champion is not None:
+        if str(champion.version) == version:
+            return "unchanged", version, [f"v{version} is already the champion"]
+        key = f"champion (v{champion.version})"
+        if key in evaluation["report"]:
+            champion_metrics = {"oot_roc_auc": evaluation["report"][key]["oot_test"]["roc_auc"]}
+    approval = None
+    if config.approved_by:
+        approval = Approval(config.approved_by, dt.datetime.now(dt.UTC).isoformat(), config.automatic_approval)
+    policy = GatePolicy(
+        floor=config.floor, min_improvement=config.min_improvement, approval_required=config.approval_required
+    )
+    decision = decide(challenger_metrics, champion_metrics, policy, approval)
+    reasons = [extra_reason, *decision.reasons] if extra_reason else decision.reasons
+    status = "approved" if decision.promote else ("awaiting_approval" if decision.awaiting_approval else "refused")
+    tags = {"approval.status": status, "approval.reasons": " | ".join(reasons)}
+    if approval:
+        tags |= {
+            "approval.approved_by": approval.approved_by,
+            "approval.approved_at": approval.approved_at,
+            "approval.automatic": str(approval.automatic).lower(),
+        }
+    registry.set_tags(version, tags)
+    if decision.promote:
+        actor = approval.approved_by if approval else f"gate, run {run_id}"
+        registry.move_alias("champion", version, actor=actor, reason="; ".join(reasons), dagster_run_id=run_id)
+    return status, version, reasons
+
+
+@dg.asset(
+    group_name="registry",
+    kinds={"mlflow"},
+    owners=OWNERS,
+    deps=[registered_model],
+    code_version="1",
+)
+def champion_model(
+    context: dg.AssetExecutionContext, config: PromotionConfig, lake: LakeResource, registry: ModelRegistryResource
+) -> dg.MaterializeResult:
+    """Moves ``champion`` to the challenger when the gate passes; otherwise explains why not.
+
+    This is the offline promotion path; with a Triton server running, ``production_deployment`` promotes
+    after a canary instead, through the same gate.
+    """
+    status, version, reasons = apply_gate(context.run.run_id, config, lake, registry)
+    if status not in ("approved", "unchanged"):
+        context.log.warning(f"version {version} not promoted: {reasons[-1]}")
+    current = registry.version_by_alias("champion")
+    return dg.MaterializeResult(
+        metadata={
+            "decision": status,
+            "challenger_version": version,
+            "champion_version": str(current.version) if current else "none",
+            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in reasons)),
+        }
+    )

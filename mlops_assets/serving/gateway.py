@@ -1,0 +1,265 @@
+"""The prediction gateway in front of Triton (``mlops serve``).
+
+``POST /v1/predict`` takes entity ids (features read from Feast's online store, the same feature service
+training used) or raw feature rows; routes each entity to champion or challenger (sticky, by the routing
+table's share); falls back to the baseline model on error or timeout and says so per prediction; logs
+every prediction for monitoring; exports Prometheus metrics. Client errors are 4xx naming the field;
+the online store being down is a 503 (degraded) rather than a guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mlops_assets.core import domain as d
+from mlops_assets.core.baseline import baseline_scores
+from mlops_assets.core.traffic import CHALLENGER, CHAMPION, route
+from mlops_assets.serving.backends import (
+    BASELINE_MODEL,
+    CHURN_MODEL,
+    ModelServerError,
+    OnlineStoreUnavailable,
+    UnknownEntities,
+)
+from mlops_assets.serving.routing import RoutingWatcher
+from resources.metrics import GatewayMetrics
+from resources.prediction_log import PredictionLog
+
+MAX_BATCH = 1_024
+MAX_BODY_BYTES = 1 << 20
+
+
+EntityId = Annotated[int, Field(ge=0, le=2**63 - 1)]
+"""Customer ids are non-negative int64 keys in the online store; anything else is the client's error."""
+
+
+class PredictRequest(BaseModel):
+    """Exactly one of ``entity_ids`` or ``rows``; rows carry every feature in ``domain``."""
+
+    model_config = ConfigDict(extra="forbid")
+    entity_ids: list[EntityId] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+    rows: list[dict[str, float | int | str | None]] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PredictRequest:
+        if (self.entity_ids is None) == (self.rows is None):
+            raise ValueError("send exactly one of 'entity_ids' or 'rows'")
+        return self
+
+
+@dataclass
+class Gateway:
+    """The gateway's parts; tests build it with real Feast and Triton backends."""
+
+    features: Any
+    scorer: Any
+    routing: RoutingWatcher
+    log: PredictionLog
+    metrics: GatewayMetrics
+    monitoring_metrics: Path | None = None
+    """The monitoring assets' Prometheus text file, appended to ``/metrics`` when it exists."""
+
+    def render_metrics(self) -> bytes:
+        body = self.metrics.render()
+        if self.monitoring_metrics is not None and self.monitoring_metrics.exists():
+            body += self.monitoring_metrics.read_bytes()
+        return body
+
+    def _rows_frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        for i, row in enumerate(rows):
+            missing = [c for c in (*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES) if c not in row]
+            if missing:
+                raise ClientError(422, f"rows[{i}] lacks features {missing}")
+            for name in d.NUMERIC_NAMES:
+                value = row[name]
+                if isinstance(value, str) or (isinstance(value, float) and not np.isfinite(value)):
+                    raise ClientError(422, f"rows[{i}].{name} must be a finite number or null, got {value!r}")
+            for name in d.CATEGORICAL_NAMES:
+                if row[name] is not None and not isinstance(row[name], str):
+                    raise ClientError(422, f"rows[{i}].{name} must be a string, got {row[name]!r}")
+        return pd.DataFrame(rows)
+
+    def _score(self, arm: str, version: str | None, matrix: np.ndarray) -> tuple[np.ndarray, str, str | None]:
+        """Scores, the model that answered, and the fallback reason (None when no fallback)."""
+        if version is not None:
+            try:
+                return self.scorer.score(CHURN_MODEL, version, matrix), f"{CHURN_MODEL}:{version}", None
+            except ModelServerError as exc:
+                reason = f"{arm} v{version} failed: {exc}"
+        else:
+            reason = f"no {arm} model deployed"
+        try:
+            return self.scorer.score(BASELINE_MODEL, "", matrix), f"{BASELINE_MODEL} (triton)", reason
+        except ModelServerError:
+            return baseline_scores(matrix), f"{BASELINE_MODEL} (in-process)", reason + "; triton unreachable"
+
+    def predict(self, body: PredictRequest) -> dict[str, Any]:
+        started = time.perf_counter()
+        if body.entity_ids is not None:
+            ids = body.entity_ids
+            frame = self.features.rows(ids)
+        else:
+            frame = self._rows_frame(body.rows or [])
+            ids = [row.get(d.ENTITY) for row in body.rows or []]
+        matrix = d.encode(frame)
+        routing = self.routing.current()
+        arms, scores, served, reasons = self._score_arms(ids, matrix, routing)
+        if any(r is not None for r in reasons):
+            # A model error may mean the routing changed under us (a rollback unloads the challenger
+            # before this gateway's next scheduled re-read): re-read it and score once more if it did.
+            fresh = self.routing.current(refresh=True)
+            if fresh != routing:
+                routing = fresh
+                arms, scores, served, reasons = self._score_arms(ids, matrix, routing)
+        latency_ms = (time.perf_counter() - started) * 1000
+        self._record(ids, arms, served, reasons, scores, latency_ms, frame, routing.salt)
+        return {
+            "predictions": [
+                {
+                    "entity_id": e,
+                    "score": float(s),
+                    "arm": a,
+                    "model": m,
+                    "fallback": r is not None,
+                    **({"fallback_reason": r} if r else {}),
+                }
+                for e, s, a, m, r in zip(ids, scores, arms, served, reasons, strict=True)
+            ],
+            "latency_ms": round(latency_ms, 3),
+        }
+
+    def _score_arms(
+        self, ids: list[Any], matrix: np.ndarray, routing: Any
+    ) -> tuple[list[str], np.ndarray, list[str], list[str | None]]:
+        """Each row's arm (sticky by entity), score, answering model and fallback reason."""
+        arms = [
+            route(e, routing.challenger_share, routing.salt)
+            if e is not None and routing.challenger_version
+            else CHAMPION
+            for e in ids
+        ]
+        scores = np.empty(len(ids), dtype=np.float32)
+        served: list[str] = [""] * len(ids)
+        reasons: list[str | None] = [None] * len(ids)
+        for arm in (CHAMPION, CHALLENGER):
+            index = [i for i, a in enumerate(arms) if a == arm]
+            if not index:
+                continue
+            version = routing.champion_version if arm == CHAMPION else routing.challenger_version
+            part, model, reason = self._score(arm, version, matrix[index])
+            scores[index] = part
+            for i in index:
+                served[i], reasons[i] = model, reason
+        return arms, scores, served, reasons
+
+    def _record(self, ids, arms, served, reasons, scores, latency_ms, frame, salt) -> None:  # noqa: ANN001
+        now = dt.datetime.now(dt.UTC)
+        event_day = now.strftime("%Y-%m-%d")
+        columns = [c for c in (*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES) if c in frame]
+        inputs = frame[columns].to_dict("records")
+        records = []
+        for i, entity in enumerate(ids):
+            fallback = reasons[i] is not None
+            self.metrics.requests.labels(arm=arms[i], outcome="fallback" if fallback else "ok").inc()
+            if fallback:
+                kind = "no_model" if str(reasons[i]).startswith("no ") else "model_error"
+                self.metrics.fallbacks.labels(reason=kind).inc()
+            self.metrics.latency.labels(model_version=served[i]).observe(latency_ms / 1000)
+            self.metrics.scores.labels(model_version=served[i]).observe(float(scores[i]))
+            records.append(
+                {
+                    "ts": now,
+                    "event_day": event_day,
+                    "entity_id": entity,
+                    "arm": arms[i],
+                    "model": served[i],
+                    "score": float(scores[i]),
+                    "latency_ms": latency_ms,
+                    "fallback": fallback,
+                    "salt": salt,
+                    **inputs[i],
+                }
+            )
+        self.log.extend(records)
+
+
+class ClientError(Exception):
+    """A request the client must fix; becomes a 4xx naming the field."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def create_app(gateway: Gateway, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    app = FastAPI(title="mlops gateway", version="1")
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
+            return JSONResponse({"detail": f"request body over {max_body_bytes} bytes"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 naming each field, without echoing the offending input.
+
+        The input may be huge, or inf (``1e400``), which JSON cannot carry: FastAPI's default handler then
+        answers 500.
+        """
+        gateway.metrics.errors.labels(kind="bad_request").inc()
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.post("/v1/predict")
+    def predict(body: PredictRequest) -> Any:
+        try:
+            return gateway.predict(body)
+        except ClientError as exc:
+            gateway.metrics.errors.labels(kind="bad_request").inc()
+            return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        except UnknownEntities as exc:
+            gateway.metrics.errors.labels(kind="unknown_entity").inc()
+            return JSONResponse({"detail": f"no online features for entity_ids {exc.args[0][:20]}"}, status_code=404)
+        except OnlineStoreUnavailable as exc:
+            gateway.metrics.errors.labels(kind="online_store_unavailable").inc()
+            return JSONResponse({"detail": f"degraded: {exc}; send feature rows instead"}, status_code=503)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        routing = gateway.routing.current()
+        ready = routing.champion_version is not None and gateway.scorer.ready(CHURN_MODEL, routing.champion_version)
+        body = {
+            "ready": ready,
+            "champion_version": routing.champion_version,
+            "challenger_version": routing.challenger_version,
+            "challenger_share": routing.challenger_share,
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        gateway.metrics.challenger_share.set(gateway.routing.current().challenger_share)
+        return Response(gateway.render_metrics(), media_type="text/plain; version=0.0.4")
+
+    return app

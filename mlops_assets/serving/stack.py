@@ -1,0 +1,164 @@
+"""``mlops serve``: a supervised local Triton server plus the gateway, as one process tree.
+
+The stack writes ``serving/endpoint.json`` so the deployment assets can load models into the server it
+runs, restarts Triton if it dies (the gateway serves the fallback meanwhile), flushes the prediction log
+every second, and binds everything to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from mlops_assets.core.triton_repository import BASELINE_MODEL, CHURN_MODEL, write_baseline_model
+from mlops_assets.serving.backends import FeastFeatures, TritonScorer
+from mlops_assets.serving.gateway import Gateway, create_app
+from mlops_assets.serving.routing import Routing, RoutingWatcher
+from resources.feast_store import FeastResource
+from resources.metrics import GatewayMetrics
+from resources.serving import ServingResource
+from resources.triton_server import TritonResource, TritonServerProcess, free_port
+
+
+class ServingStack:
+    """Triton + gateway; ``start()`` returns once both answer, ``stop()`` tears both down."""
+
+    def __init__(self, serving: ServingResource, feast: FeastResource, port: int = 0, timeout_s: float = 0.5) -> None:
+        self.serving = serving
+        self.feast = feast
+        self.port = port or free_port()
+        self.timeout_s = timeout_s
+        self.triton = TritonServerProcess(serving.repository, log_path=Path(serving.state_dir) / "tritonserver.log")
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.gateway: Gateway | None = None
+        self._server = None
+        self.restarts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _load_models(self) -> None:
+        client = TritonResource(url=self.triton.http_url, model_repository=str(self.serving.repository))
+        client.load(BASELINE_MODEL)
+        routing = Routing.load(self.serving.routing_path) if self.serving.routing_path.exists() else Routing()
+        versions = [int(v) for v in (routing.champion_version, routing.challenger_version) if v]
+        if versions:
+            client.load(CHURN_MODEL, versions)
+
+    def start(self) -> ServingStack:
+        import uvicorn
+
+        write_baseline_model(self.serving.repository)
+        self.triton.start()
+        self._load_models()
+        self.gateway = Gateway(
+            features=FeastFeatures(self.feast.store()),
+            scorer=TritonScorer(self.triton.grpc_url, timeout_s=self.timeout_s),
+            routing=RoutingWatcher(self.serving.routing_path),
+            log=self.serving.prediction_log(),
+            metrics=GatewayMetrics(),
+            monitoring_metrics=self.serving.monitoring_metrics_path,
+        )
+        config = uvicorn.Config(
+            create_app(self.gateway), host="127.0.0.1", port=self.port, log_level="warning", access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        for target in (self._server.run, self._supervise, self._flush):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        deadline = time.monotonic() + 30
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.serving.endpoint_path.parent.mkdir(parents=True, exist_ok=True)
+        self.serving.endpoint_path.write_text(
+            json.dumps(
+                {
+                    "triton_http": self.triton.http_url,
+                    "triton_grpc": self.triton.grpc_url,
+                    "gateway": self.url,
+                }
+            )
+        )
+        return self
+
+    def _supervise(self) -> None:
+        """Restart Triton when it dies and load the routed models again."""
+        while not self._stop.wait(0.5):
+            if not self.triton.alive():
+                try:
+                    self.triton.restart()
+                    self._load_models()
+                    self.restarts += 1
+                except Exception:  # keep trying; the gateway serves the fallback meanwhile
+                    time.sleep(1)
+
+    def _flush(self) -> None:
+        while not self._stop.wait(1.0):
+            if self.gateway is not None:
+                self.gateway.log.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.should_exit = True
+        for thread in self._threads:
+            thread.join(10)
+        if self.gateway is not None:
+            self.gateway.log.flush()
+        self.triton.stop()
+        self.serving.endpoint_path.unlink(missing_ok=True)
+
+
+def serve_gateway(triton_grpc_url: str, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Only the gateway, in front of a Triton server someone else runs (a Kubernetes Service, say).
+
+    The deployment assets load models into that server through ``ServingResource.triton_url``; the gateway
+    follows the routing file and writes the prediction log on the shared serving volume.
+    """
+    import uvicorn
+
+    from resources.profiles import build_resources, resolved
+
+    resources = resolved(build_resources())
+    serving = resources["serving"]
+    gateway = Gateway(
+        features=FeastFeatures(resources["feast"].store()),
+        scorer=TritonScorer(triton_grpc_url),
+        routing=RoutingWatcher(serving.routing_path),
+        log=serving.prediction_log(),
+        metrics=GatewayMetrics(),
+        monitoring_metrics=serving.monitoring_metrics_path,
+    )
+    stop = threading.Event()
+
+    def flush() -> None:
+        while not stop.wait(1.0):
+            gateway.log.flush()
+
+    threading.Thread(target=flush, daemon=True).start()
+    try:
+        uvicorn.run(create_app(gateway), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        stop.set()
+        gateway.log.flush()
+
+
+def serve_forever(port: int = 8080) -> None:
+    """Run the stack (a supervised local Triton and the gateway) on the active profile until interrupted."""
+    from resources.profiles import build_resources, resolved
+
+    resources = resolved(build_resources())
+    stack = ServingStack(resources["serving"], resources["feast"], port=port).start()
+    print(f"gateway on {stack.url}  (triton http {stack.triton.http_url}, grpc {stack.triton.grpc_url})", flush=True)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()

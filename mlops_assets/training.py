@@ -1,0 +1,192 @@
+"""Training: a seeded HistGradientBoosting model, exported to ONNX and logged to MLflow."""
+
+import datetime as dt
+
+import dagster as dg
+
+from mlops_assets.datasets import load_current_dataset, training_dataset
+from mlops_assets.metadata import OWNERS
+from resources.mlflow_tracking import MlflowResource
+from resources.storage import LakeResource
+from resources.tuning import TuningResource
+
+MODEL_FILE = "model.onnx"
+
+
+class TrainingConfig(dg.Config):
+    """Hyperparameters and seed; identical config + identical dataset version -> identical artifact hash."""
+
+    learning_rate: float = 0.05
+    max_iter: int = 100
+    max_leaf_nodes: int = 15
+    l2_regularization: float = 0.0
+    seed: int = 42
+    tuning_trials: int = 0
+    """Optuna trials before the final fit (0: train with the hyperparameters above as given)."""
+    tuning_timeout_s: float = 600.0
+    tuning_metric: str = "roc_auc"
+    """Validation metric the study optimises: ``roc_auc`` (maximised) or ``log_loss`` (minimised)."""
+    tuning_parallelism: int = 1
+    """Trials run at once in this step (threads; the trees release the GIL)."""
+
+    def hyperparameters(self) -> "Hyperparameters":  # noqa: F821 - imported lazily
+        from mlops_assets.core.model_artifact import Hyperparameters
+
+        return Hyperparameters(
+            **self.model_dump(exclude={n for n in type(self).model_fields if n.startswith("tuning_")})
+        )
+
+
+def load_candidate(lake: LakeResource) -> tuple[bytes, dict]:
+    """The newest trained model's bytes (hash-verified) and its record."""
+    from mlops_assets.core.model_artifact import sha256_bytes
+
+    record = lake.read_json("models", "candidate.json")
+    data = lake.path("models", record["sha256"], MODEL_FILE).read_bytes()
+    if sha256_bytes(data) != record["sha256"]:
+        raise dg.Failure(f"model artifact {record['sha256']} fails its sha256 check: refusing to use it")
+    return data, record
+
+
+@dg.asset(
+    group_name="training",
+    kinds={"scikitlearn", "onnx", "mlflow"},
+    owners=OWNERS,
+    deps=[training_dataset],
+    code_version="1",
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=7)),
+)
+def trained_model(
+    context: dg.AssetExecutionContext,
+    config: TrainingConfig,
+    lake: LakeResource,
+    mlflow: MlflowResource,
+    tuning: TuningResource,
+) -> dg.MaterializeResult:
+    """The churn classifier as an ONNX artifact (no pickle), with its MLflow run.
+
+    The run records params, seed, dataset version and hash, package versions, hardware, and metrics on
+    every split; the artifact records sha256, size, format and quantization.
+    """
+    import numpy as np
+
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.dataset_split import SPLIT
+    from mlops_assets.core.environment import hardware, package_versions
+    from mlops_assets.core.model_artifact import ARTIFACT_FORMAT, OnnxScorer, sha256_bytes, to_onnx_bytes, train
+    from mlops_assets.core.quality_metrics import quality
+
+    dataset, manifest = load_current_dataset(lake)
+    params = config.hyperparameters()
+    train_rows = dataset[dataset[SPLIT] == "train"]
+    run_id = mlflow.run_for(context.run.run_id, run_name=f"train-{manifest['version']}")
+    study: dict = {}
+    if config.tuning_trials > 0:
+        params, study = _tune(context, config, dataset, tuning, mlflow, run_id)
+    model = train(d.encode(train_rows), train_rows[d.LABEL].to_numpy(), params)
+    onnx_bytes = to_onnx_bytes(model)
+    digest = sha256_bytes(onnx_bytes)
+    scorer = OnnxScorer(onnx_bytes)
+    metrics: dict[str, float] = {}
+    for split, part in dataset.groupby(SPLIT):
+        for name, value in quality(part[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(part))).items():
+            metrics[f"{split}_{name}"] = value
+    lake.write_bytes(onnx_bytes, "models", digest, MODEL_FILE)
+    record = {
+        "sha256": digest,
+        "size_bytes": len(onnx_bytes),
+        "format": ARTIFACT_FORMAT,
+        "quantization": "none (float32)",
+        "dataset_version": manifest["version"],
+        "dataset_sha256": manifest["sha256"],
+        "params": params.__dict__,
+        "metrics": metrics,
+        "tuning": study,
+        "mlflow_run_id": run_id,
+        "dagster_run_id": context.run.run_id,
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    mlflow.log(
+        run_id,
+        params={**params.__dict__, "dataset_version": manifest["version"], "features": ",".join(d.MODEL_FEATURES)},
+        metrics={k: v for k, v in metrics.items() if np.isfinite(v)},
+        tags={
+            "dataset.version": manifest["version"],
+            "dataset.sha256": manifest["sha256"],
+            "artifact.sha256": digest,
+            "artifact.format": ARTIFACT_FORMAT,
+            **{f"pkg.{k}": v for k, v in package_versions().items()},
+            **{f"hw.{k}": v for k, v in hardware().items()},
+        },
+    )
+    artifact_uri = mlflow.log_bytes(run_id, onnx_bytes, "model", MODEL_FILE)
+    record["artifact_uri"] = artifact_uri
+    lake.write_json(record, "models", digest, "record.json")
+    lake.write_json(record, "models", "candidate.json")
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(digest[:16]),
+        metadata={
+            "sha256": digest,
+            "size_bytes": dg.MetadataValue.int(len(onnx_bytes)),
+            "format": ARTIFACT_FORMAT,
+            "quantization": record["quantization"],
+            "dataset_version": manifest["version"],
+            "seed": params.seed,
+            "params": dg.MetadataValue.json(params.__dict__),
+            "tuning": dg.MetadataValue.json(study or {"trials": 0}),
+            "mlflow_run": dg.MetadataValue.url(mlflow.run_url(run_id)),
+            **{k: dg.MetadataValue.float(v) for k, v in metrics.items() if k.endswith(("roc_auc", "log_loss"))},
+        },
+    )
+
+
+def _tune(context, config: TrainingConfig, dataset, tuning: TuningResource, mlflow: MlflowResource, run_id: str):  # noqa: ANN001, ANN202
+    """Continue the model's Optuna study; every trial becomes an MLflow child run of this training run."""
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.dataset_split import SPLIT
+    from mlops_assets.core.tuning import TrialOutcome, tune
+
+    def log_trial(outcome: TrialOutcome) -> None:
+        mlflow.child_run(
+            run_id,
+            f"trial-{outcome.number}",
+            params={**outcome.params.__dict__, "metric": config.tuning_metric},
+            metrics={
+                f"validation_{config.tuning_metric}": outcome.value if outcome.value is not None else float("nan"),
+                "duration_s": outcome.duration_s,
+                "stages_trained": outcome.steps,
+            },
+            tags={"optuna.trial": str(outcome.number), "optuna.state": outcome.state},
+            status="FINISHED" if outcome.state == "complete" else "KILLED",
+        )
+
+    train_rows, validation = dataset[dataset[SPLIT] == "train"], dataset[dataset[SPLIT] == "validation"]
+    result = tune(
+        (d.encode(train_rows), train_rows[d.LABEL].to_numpy()),
+        (d.encode(validation), validation[d.LABEL].to_numpy()),
+        storage=tuning.storage_url(),
+        study_name=tuning.study_name(config.tuning_metric),
+        run_id=context.run.run_id,
+        trials=config.tuning_trials,
+        timeout_s=config.tuning_timeout_s,
+        seed=config.seed,
+        metric=config.tuning_metric,
+        parallelism=config.tuning_parallelism,
+        on_trial=log_trial,
+    )
+    context.log.info(
+        f"tuning: best of {result.trials_this_run} trials ({result.pruned_this_run} pruned; "
+        f"{result.trials_in_study} in the study) is trial {result.best_trial}: "
+        f"validation {config.tuning_metric} {result.best_value:.4f}"
+    )
+    study = {
+        "study": tuning.study_name(config.tuning_metric),
+        "metric": config.tuning_metric,
+        "trials": result.trials_this_run,
+        "pruned": result.pruned_this_run,
+        "trials_in_study": result.trials_in_study,
+        "best_trial": result.best_trial,
+        "best_validation_value": result.best_value,
+    }
+    mlflow.log(run_id, tags={f"tuning.{k}": str(v) for k, v in study.items()})
+    return result.best, study

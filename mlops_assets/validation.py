@@ -1,0 +1,145 @@
+"""Validation: the pandera contract splits each day into validated rows and quarantined rows.
+
+Blocking asset checks stop the features from being built in the same run when a day breaks the table
+contract or rejects more rows than the budget allows; the quarantine keeps every rejected row with the
+checks it failed, so nothing is lost and a person can see exactly what was wrong.
+"""
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from mlops_assets.metadata import OWNERS, table_metadata
+from mlops_assets.partitions import DAILY, day_window
+from resources.storage import LakeResource
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+VALIDATED = dg.AssetKey("validated_events")
+QUARANTINED = dg.AssetKey("quarantined_events")
+
+
+class ValidationConfig(dg.Config):
+    """``max_rejection_rate``: the share of quarantined rows above which a day is not accepted."""
+
+    max_rejection_rate: float = 0.05
+
+
+def _explain(summary: "pd.DataFrame", limit: int = 5) -> str:
+    if summary.empty:
+        return ""
+    lines = [f"{r.column}: {r.check} failed on {r.rows} row(s), e.g. {r.examples}" for r in summary.itertuples()]
+    return "; ".join(lines[:limit])
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            VALIDATED,
+            deps=["raw_churn_events"],
+            group_name="validation",
+            kinds={"pandera", "parquet"},
+            owners=OWNERS,
+            description="Rows that satisfy the pandera contract, typed; one parquet file per day.",
+            code_version="1",
+        ),
+        dg.AssetSpec(
+            QUARANTINED,
+            deps=["raw_churn_events"],
+            group_name="validation",
+            kinds={"pandera", "parquet"},
+            owners=OWNERS,
+            description="Rejected rows, kept as text with the checks each failed (column `rejection_reasons`).",
+            code_version="1",
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "counts_reconcile",
+            asset=VALIDATED,
+            blocking=True,
+            description="Rows in = validated rows + quarantined rows, for every day.",
+        ),
+        dg.AssetCheckSpec(
+            "table_contract", asset=VALIDATED, blocking=True, description="No missing or unexpected columns."
+        ),
+        dg.AssetCheckSpec(
+            "rejection_rate_within_budget",
+            asset=VALIDATED,
+            blocking=True,
+            description="The quarantined share of each day is within `max_rejection_rate`.",
+        ),
+    ],
+    partitions_def=DAILY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def validate_events(
+    context: dg.AssetExecutionContext, config: ValidationConfig, lake: LakeResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Validate every day of the run against the raw-event contract."""
+    import pandas as pd
+
+    from mlops_assets.core.schema import build_schema, split_valid  # pandera is slow to import
+
+    days: dict[str, dict[str, object]] = {}
+    valid_frames, quarantine_frames = [], []
+    for key in context.partition_keys:
+        raw = lake.read_parquet("raw", f"{key}.parquet")
+        outcome = split_valid(raw, build_schema(day_window(key)))
+        accepted = not outcome.table_errors and outcome.rejection_rate <= config.max_rejection_rate
+        summary = {
+            "rows_in": len(raw),
+            "validated": len(outcome.valid),
+            "quarantined": len(outcome.quarantined),
+            "rejection_rate": round(outcome.rejection_rate, 4),
+            "table_errors": outcome.table_errors,
+            "failures": _explain(outcome.failure_summary),
+            "accepted": accepted,
+        }
+        lake.write_parquet(outcome.valid, "validated", f"{key}.parquet")
+        lake.write_parquet(outcome.quarantined, "quarantine", f"{key}.parquet")
+        lake.write_json(summary, "validated", f"{key}.json")
+        days[key] = summary
+        valid_frames.append(outcome.valid)
+        quarantine_frames.append(outcome.quarantined)
+        if not accepted:
+            context.log.warning(f"{key} not accepted: {outcome.table_errors or summary['failures']}")
+
+    valid = pd.concat(valid_frames, ignore_index=True)
+    quarantined = pd.concat(quarantine_frames, ignore_index=True)
+    yield dg.MaterializeResult(
+        asset_key=VALIDATED,
+        metadata={**table_metadata(valid), "days": dg.MetadataValue.json(days)},
+    )
+    yield dg.MaterializeResult(asset_key=QUARANTINED, metadata=table_metadata(quarantined))
+
+    unreconciled = {k: v for k, v in days.items() if v["rows_in"] != v["validated"] + v["quarantined"]}
+    yield dg.AssetCheckResult(
+        check_name="counts_reconcile",
+        asset_key=VALIDATED,
+        passed=not unreconciled,
+        metadata={"unreconciled_days": dg.MetadataValue.json(unreconciled)},
+    )
+    broken = {k: v["table_errors"] for k, v in days.items() if v["table_errors"]}
+    yield dg.AssetCheckResult(
+        check_name="table_contract",
+        asset_key=VALIDATED,
+        passed=not broken,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(f"{k}: {', '.join(e)}" for k, e in broken.items()) or "all columns as contracted",
+        metadata={"table_errors": dg.MetadataValue.json(broken)},
+    )
+    over = {k: v for k, v in days.items() if v["rejection_rate"] > config.max_rejection_rate}
+    yield dg.AssetCheckResult(
+        check_name="rejection_rate_within_budget",
+        asset_key=VALIDATED,
+        passed=not over,
+        description="; ".join(f"{k}: {v['rejection_rate']:.1%} rejected ({v['failures']})" for k, v in over.items())
+        or f"every day within {config.max_rejection_rate:.0%}",
+        metadata={
+            "max_rejection_rate": config.max_rejection_rate,
+            "worst_rate": max((v["rejection_rate"] for v in days.values()), default=0.0),
+        },
+    )
