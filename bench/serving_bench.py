@@ -1,0 +1,119 @@
+"""Serving figures: gateway p50/p99 and throughput at batch 1 and 64, next to direct Triton and in-process.
+
+Builds a small platform in a temporary folder, starts the real stack (Triton + gateway) and measures all
+three paths in the same run on the same rows, so the ratios isolate what each layer costs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _timed(call, repeats: int) -> np.ndarray:
+    for _ in range(20):
+        call()
+    out = np.empty(repeats)
+    for i in range(repeats):
+        start = time.perf_counter()
+        call()
+        out[i] = (time.perf_counter() - start) * 1000
+    return out
+
+
+def _throughput(call, clients: int = 4, seconds: float = 3.0) -> float:
+    done, stop = [0] * clients, threading.Event()
+
+    def worker(k: int) -> None:
+        while not stop.is_set():
+            call()
+            done[k] += 1
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    return sum(done) / seconds
+
+
+def run() -> list[dict]:
+    import dagster as dg
+    import httpx
+    import pandas as pd
+
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.model_artifact import OnnxScorer
+    from mlops_assets.lifecycle_runs import auto_approval, build_downstream, ingest_days
+    from mlops_assets.serving.backends import TritonScorer
+    from mlops_assets.serving.stack import ServingStack
+    from tests.conftest import make_definitions
+
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test(temp_dir=tmp) as instance:
+        defs = make_definitions(Path(tmp) / "data")
+        ingest_days(defs, instance, "2026-01-01", "2026-01-08", {"rows_per_day": 600}, quiet=True)
+        build_downstream(defs, instance, auto_approval(), quiet=True)
+        resources = defs.resources
+        champion = resources["registry"].version_by_alias("champion")
+        scorer = OnnxScorer(resources["registry"].download(champion))
+        ids = pd.read_parquet(resources["feast"].source_path)["customer_id"].unique().tolist()
+        stack = ServingStack(resources["serving"], resources["feast"]).start()
+        try:
+            frame = (
+                resources["feast"]
+                .store()
+                .get_online_features(
+                    features=stack.gateway.features._service, entity_rows=[{d.ENTITY: i} for i in ids[:64]]
+                )
+                .to_df()
+            )
+            matrix = d.encode(frame)
+            triton = TritonScorer(stack.triton.grpc_url, timeout_s=5)
+            client = httpx.Client(base_url=stack.url, timeout=10)
+            version = str(champion.version)
+            for batch in (1, 64):
+                x, body = matrix[:batch], {"entity_ids": ids[:batch]}
+                local = _timed(lambda x=x: scorer.predict_proba(x), 500)
+                direct = _timed(lambda x=x: triton.score("churn", version, x), 500)
+                gateway = _timed(lambda body=body: client.post("/v1/predict", json=body), 500)
+                for name, values, target in (("p50", 50, "-"), ("p99", 99, "< 2 ms at batch 1")):
+                    rows.append(
+                        {
+                            "figure": f"gateway {name} latency, batch {batch} (ms, Feast + Triton)",
+                            "value": float(np.percentile(gateway, values)),
+                            "baseline": float(np.percentile(direct, values)),
+                            "baseline_name": "direct Triton gRPC, same rows",
+                            "target": target,
+                        }
+                    )
+                    rows.append(
+                        {
+                            "figure": f"direct Triton {name} latency, batch {batch} (ms)",
+                            "value": float(np.percentile(direct, values)),
+                            "baseline": float(np.percentile(local, values)),
+                            "baseline_name": "in-process onnxruntime, same rows",
+                            "target": "-",
+                        }
+                    )
+            rate = _throughput(lambda: client.post("/v1/predict", json={"entity_ids": [ids[0]]}), clients=1)
+            direct_rate = _throughput(lambda: triton.score("churn", version, matrix[:1]), clients=1)
+            rows.append(
+                {
+                    "figure": "gateway throughput, batch 1, 1 client (req/s)",
+                    "value": rate,
+                    "baseline": direct_rate,
+                    "baseline_name": "direct Triton gRPC, 1 client",
+                    "target": "> 1000 req/s",
+                }
+            )
+            client.close()
+        finally:
+            stack.stop()
+    return rows
