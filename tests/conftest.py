@@ -1,0 +1,111 @@
+"""Shared fixtures: real Dagster, Feast and MLflow in temporary folders, never the project's ``data/``.
+
+* ``data_dir`` / ``defs`` / ``instance``: a fresh, empty platform per test, for tests that change state.
+* ``lifecycle``: 14 days ingested and the whole downstream graph materialized once per session, for tests
+  that only read what one healthy run produced (registry record, dataset manifest, Feast snapshots).
+
+``MLOPS_DATA_DIR`` is only set while ``Definitions`` are built (resources resolve their paths then), and is
+restored afterwards, so no test sees another test's data folder through the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from mlops_assets.lifecycle_runs import PARTITIONED_GROUPS, auto_approval, build_downstream, ingest_days
+
+FIRST_DAY, LAST_DAY = "2026-01-01", "2026-01-14"
+ROWS_PER_DAY = 800
+LIFECYCLE_GROUPS = ("ingestion", "validation", "features", "datasets", "training", "evaluation", "registry")
+"""The groups of the train-and-promote lifecycle; monitoring reads the champion and is tested on its own."""
+
+EXPECTED_ASSETS = frozenset(
+    {
+        "raw_churn_events",
+        "validated_events",
+        "quarantined_events",
+        "customer_feature_table",
+        "feature_store_registry",
+        "online_features",
+        "training_dataset",
+        "trained_model",
+        "model_evaluation",
+        "registered_model",
+        "champion_model",
+    }
+)
+DOWNSTREAM = dg.AssetSelection.groups(*LIFECYCLE_GROUPS) - dg.AssetSelection.groups(*PARTITIONED_GROUPS)
+"""Everything after validation up to the champion (features, dataset, model, evaluation, registry)."""
+
+
+def make_definitions(data_dir: Path) -> dg.Definitions:
+    """The embedded profile's ``Definitions`` with every resource rooted at ``data_dir``."""
+    from mlops_assets.definitions import build_definitions
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLOPS_DATA_DIR", str(data_dir))
+        patch.delenv("MLOPS_PROFILE", raising=False)
+        return build_definitions("embedded")
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """One healthy end-to-end run: its definitions, instance, data folder and the two run results."""
+
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    data_dir: Path
+    ingestion: dg.ExecuteInProcessResult
+    downstream: dg.ExecuteInProcessResult
+
+    @property
+    def results(self) -> list[dg.ExecuteInProcessResult]:
+        return [self.ingestion, self.downstream]
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        return self.defs.resources
+
+    def metadata(self, asset: str) -> dict[str, Any]:
+        """The metadata values the first (healthy) run recorded for ``asset``."""
+        for result in self.results:
+            for event in result.get_asset_materialization_events():
+                if event.asset_key.to_user_string() == asset:
+                    return {k: v.value for k, v in event.materialization.metadata.items()}
+        raise KeyError(f"the lifecycle run did not materialize {asset!r}")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def defs(data_dir: Path) -> dg.Definitions:
+    return make_definitions(data_dir)
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as test_instance:
+        yield test_instance
+
+
+@pytest.fixture(scope="session")
+def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
+    data_dir = tmp_path_factory.mktemp("lifecycle")
+    defs = make_definitions(data_dir)
+    with dg.instance_for_test(temp_dir=str(tmp_path_factory.mktemp("dagster_home"))) as instance:
+        ingestion = ingest_days(defs, instance, FIRST_DAY, LAST_DAY, {"rows_per_day": ROWS_PER_DAY}, quiet=True)
+        downstream = build_downstream(defs, instance, auto_approval(), selection=DOWNSTREAM, quiet=True)
+        yield Lifecycle(defs, instance, data_dir, ingestion, downstream)

@@ -1,0 +1,36 @@
+from mlops_assets.core.retrain_policy import Finding, retrain_events
+
+
+def _finding(day="2026-01-22", drifted=True, champion="3", report="data_drift_report"):
+    return Finding(report=report, partition=day, drifted=drifted, champion_version=champion, detail="monthly_charges")
+
+
+def test_a_drifted_report_becomes_one_retrain_event_for_the_current_champion():
+    events = retrain_events([_finding()], current_champion="3")
+    assert [e.event_id for e in events] == ["drift:champion-v3"]
+    assert "2026-01-22" in events[0].reason and "monthly_charges" in events[0].reason
+
+
+def test_many_days_and_reports_confirming_the_same_drift_are_one_event():
+    findings = [_finding("2026-01-22"), _finding("2026-01-23"), _finding(report="prediction_drift_report"), _finding()]
+    events = retrain_events(findings, current_champion="3")
+    assert len(events) == 1
+    assert "2026-01-23" in events[0].reason and "prediction_drift_report" in events[0].reason
+
+
+def test_reports_without_drift_request_nothing():
+    assert retrain_events([_finding(drifted=False)], current_champion="3") == []
+
+
+def test_findings_about_a_replaced_champion_are_stale():
+    assert retrain_events([_finding(champion="2")], current_champion="3") == []
+
+
+def test_no_champion_means_nothing_to_retrain_against():
+    assert retrain_events([_finding()], current_champion=None) == []
+
+
+def test_concept_drift_is_its_own_event_and_a_new_champion_a_new_one():
+    findings = [_finding(), _finding(report="concept_drift_report", day=None)]
+    assert [e.event_id for e in retrain_events(findings, "3")] == ["drift:champion-v3", "concept:champion-v3"]
+    assert [e.event_id for e in retrain_events([_finding(champion="4")], "4")] == ["drift:champion-v4"]

@@ -1,0 +1,107 @@
+"""Faults in the middle of work: nothing half-written is ever read, nothing half-registered is left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import dagster as dg
+import pytest
+
+from mlops_assets.lifecycle_runs import build_downstream
+from resources.mlflow_tracking import MlflowResource
+from resources.profiles import project_root
+from tests.conftest import Lifecycle
+
+pytestmark = pytest.mark.reliability
+
+WRITER = """
+import sys
+from resources import atomic
+atomic.write_bytes(sys.argv[1], bytes([int(sys.argv[2])]) * int(sys.argv[3]))
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_the_previous_artifact_whole(tmp_path):
+    target = tmp_path / "model.onnx"
+    old = b"\x01" * 1024
+    target.write_bytes(old)
+    size = 300 * 1024 * 1024
+    killed_mid_write = 0
+    for _ in range(5):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(target), "2", str(size)],
+            cwd=project_root(),
+            env={**os.environ, "PYTHONPATH": str(project_root())},
+        )
+        deadline = time.monotonic() + 30
+        while not list(tmp_path.glob(".model.onnx.*.tmp")) and writer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        data = target.read_bytes()
+        # the reader sees the old artifact or the complete new one, never a prefix of it
+        assert data == old or (len(data) == size and data[:1] == b"\x02" and data[-1:] == b"\x02")
+        if data == old:
+            killed_mid_write += 1
+        for stray in tmp_path.glob(".model.onnx.*.tmp"):
+            stray.unlink()
+    assert killed_mid_write, "never managed to kill the writer before its rename; the test proved nothing"
+
+
+@pytest.mark.slow
+def test_training_with_the_tracking_store_down_fails_cleanly_and_a_retry_registers_once(
+    lifecycle: Lifecycle, monkeypatch
+):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "3")
+    registry = lifecycle.resources["registry"]
+    versions_before = len(registry.client().search_model_versions(f"name='{registry.model_name}'"))
+    candidate_before = lifecycle.resources["lake"].read_json("models", "candidate.json")
+    selection = dg.AssetSelection.assets("trained_model", "model_evaluation", "registered_model")
+    down = {**lifecycle.resources, "mlflow": MlflowResource(tracking_uri="http://127.0.0.1:9")}
+    other_seed = {"ops": {"trained_model": {"config": {"seed": 7}}}}  # a model the registry does not hold yet
+    failed = dg.materialize(
+        list(lifecycle.defs.assets),
+        selection=selection,
+        instance=lifecycle.instance,
+        resources=down,
+        run_config=other_seed,
+        raise_on_error=False,
+    )
+    assert not failed.success
+    failure = next(e for e in failed.all_events if e.is_step_failure)
+    assert failure.step_key == "trained_model" and "127.0.0.1:9" in str(failure.event_specific_data.error)
+    # nothing half-done: no new registry version, the previous candidate record untouched
+    assert len(registry.client().search_model_versions(f"name='{registry.model_name}'")) == versions_before
+    assert lifecycle.resources["lake"].read_json("models", "candidate.json") == candidate_before
+    # the same selection retried with the store back registers exactly one version
+    build_downstream(lifecycle.defs, lifecycle.instance, other_seed, selection=selection, quiet=True)
+    assert len(registry.client().search_model_versions(f"name='{registry.model_name}'")) == versions_before + 1
+
+
+def test_no_code_of_ours_unpickles_anything():
+    """Registry artifacts are ONNX, checked by sha256 before use; a pickle loader anywhere would undo that."""
+    forbidden = ("pickle.load", "joblib.load", "cloudpickle", "mlflow.sklearn.load_model", "pyfunc.load_model")
+    sources = [
+        p for folder in ("mlops_assets", "resources", "sensors") for p in (project_root() / folder).rglob("*.py")
+    ]
+    offenders = [f"{p.name}: {word}" for p in sources for word in forbidden if word in p.read_text()]
+    assert sources and offenders == []
+
+
+def test_every_server_we_start_binds_loopback_by_default(tmp_path):
+    from mlops_assets.cli import build_parser
+    from resources.triton_server import TritonServerProcess
+
+    command = " ".join(TritonServerProcess(tmp_path / "repository").command())
+    for flag in ("--http-address=127.0.0.1", "--grpc-address=127.0.0.1", "--metrics-address=127.0.0.1"):
+        assert flag in command
+    serve = build_parser().parse_args(["serve"])
+    assert serve.host == "127.0.0.1"
+    dev = (project_root() / "mlops_assets" / "cli.py").read_text()
+    assert '"dev", "-w", workspace, "-h", "127.0.0.1"' in dev
+    assert "--host 127.0.0.1" in (project_root() / "Makefile").read_text()
