@@ -70,7 +70,12 @@ class ModelRegistryResource(dg.ConfigurableResource):
 
     def _engine(self) -> sa.Engine:
         engine = sa.create_engine(self.history_url, future=True)
-        _METADATA.create_all(engine)
+        with engine.begin() as conn:
+            # create_all checks, then creates: two run pods starting at once would both try to CREATE TABLE
+            # and one would fail on PostgreSQL's catalog. The lock makes the check-and-create one step.
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('mlops.alias_events.ddl'))"))
+            _METADATA.create_all(conn)
         return engine
 
     def ensure_model(self) -> None:

@@ -50,3 +50,24 @@ def test_two_concurrent_retrains_lose_no_version_and_keep_a_complete_alias_histo
     assert events[0].previous_version is None
     assert all(b.previous_version == a.version for a, b in itertools.pairwise(events))
     assert events[-1].version == challenger.version
+
+
+FIRST_USE = """
+import sys
+from resources.model_registry import ModelRegistryResource
+
+ModelRegistryResource(tracking_uri="unused", history_url=sys.argv[1]).alias_history("champion")
+"""
+
+
+def test_run_pods_starting_at_once_on_an_empty_database_all_get_the_history_table(new_database):
+    history = new_database("first_use")
+    env = {**os.environ, "PYTHONPATH": str(project_root())}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", FIRST_USE, history], env=env, cwd=project_root(), stderr=subprocess.PIPE
+        )
+        for _ in range(6)
+    ]
+    outcomes = [(w.wait(120), w.stderr.read().decode()[-500:]) for w in workers]
+    assert all(code == 0 for code, _ in outcomes), [err for code, err in outcomes if code]
