@@ -147,6 +147,7 @@ class TritonResource(dg.ConfigurableResource):
     def load(self, model: str, versions: list[int] | None = None, timeout: float = 60.0) -> None:
         """Load ``model`` serving exactly ``versions`` (side by side), and wait until each is ready."""
         client = self._client()
+        self._wait_while(client, model, {"UNLOADING"}, timeout)
         if versions:
             client.load_model(model, config=self._config_with_versions(model, versions))
         else:
@@ -174,8 +175,30 @@ class TritonResource(dg.ConfigurableResource):
         config.version_policy.specific.versions.extend(sorted(versions))
         return json.dumps(json_format.MessageToDict(config, preserving_proto_field_name=True))
 
-    def unload(self, model: str) -> None:
-        self._client().unload_model(model)
+    def unload(self, model: str, timeout: float = 60.0) -> None:
+        """Unload every version of ``model`` and wait until Triton has finished unloading them."""
+        client = self._client()
+        client.unload_model(model)
+        self._wait_while(client, model, {"READY", "UNLOADING"}, timeout)
+
+    @staticmethod
+    def _wait_while(client: Any, model: str, states: set[str], timeout: float) -> None:
+        """Wait until no version of ``model`` is in ``states``.
+
+        Triton's unload returns at once and finishes in the background (~1 s for the Python backend's stub
+        processes); a load that arrives meanwhile has crashed Triton 2.51 with SIGSEGV, so loads and
+        unloads wait for the model to settle.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = sorted(
+                {m.get("state", "") for m in client.get_model_repository_index() if m.get("name") == model} & states
+            )
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise TritonStartError(f"{model} still {'/'.join(busy)} after {timeout}s")
+            time.sleep(0.05)
 
     def ready(self, model: str, version: str = "") -> bool:
         try:

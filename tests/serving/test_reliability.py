@@ -21,7 +21,7 @@ from mlops_assets.serving.gateway import Gateway, create_app
 from mlops_assets.serving.routing import Routing
 from resources.feast_store import FeastResource
 from resources.metrics import GatewayMetrics
-from resources.triton_server import TritonResource
+from resources.triton_server import TritonResource, TritonServerProcess
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 CLIENT_ERRORS = {400, 404, 413, 422}
@@ -149,22 +149,29 @@ def _session_rss_mib(leader: int) -> float:
     return total / 1024
 
 
-def test_repeated_model_reloads_do_not_grow_triton_memory(serving):
-    triton = serving.stack.triton
-    client = TritonResource(url=triton.http_url, model_repository=str(serving.stack.serving.repository))
-    routing = Routing.load(serving.stack.serving.routing_path)
-    versions = [int(v) for v in (routing.champion_version, routing.challenger_version) if v]
-    leader = triton.process.pid
+def test_repeated_model_reloads_do_not_grow_triton_memory(serving, tmp_path):
+    # a server of its own on the same repository: a fault here must not take down the shared stack
+    repository = serving.stack.serving.repository
+    triton = TritonServerProcess(repository, log_path=tmp_path / "tritonserver.log").start()
+    try:
+        client = TritonResource(url=triton.http_url, model_repository=str(repository))
+        routing = Routing.load(serving.stack.serving.routing_path)
+        versions = [int(v) for v in (routing.champion_version, routing.challenger_version) if v]
+        leader = triton.process.pid
 
-    def reload(times: int) -> None:
-        for _ in range(times):
-            client.unload(CHURN_MODEL)
-            client.load(CHURN_MODEL, versions)
+        def reload(times: int) -> None:
+            for _ in range(times):
+                client.unload(CHURN_MODEL)
+                assert not client.ready(CHURN_MODEL, str(versions[0])), "unload returned before the model was gone"
+                client.load(CHURN_MODEL, versions)
 
-    reload(3)  # warm up allocators and stub processes
-    before = _session_rss_mib(leader)
-    reload(15)
-    after = _session_rss_mib(leader)
-    print(f"\nreloads: Triton session RSS {before:.0f} MiB -> {after:.0f} MiB after 15 reloads")
-    assert client.ready(CHURN_MODEL, str(versions[0]))
-    assert after - before < 64, f"memory grew {after - before:.0f} MiB over 15 reloads"
+        client.load(CHURN_MODEL, versions)
+        reload(3)  # warm up allocators and stub processes
+        before = _session_rss_mib(leader)
+        reload(15)
+        after = _session_rss_mib(leader)
+        print(f"\nreloads: Triton session RSS {before:.0f} MiB -> {after:.0f} MiB after 15 reloads")
+        assert client.ready(CHURN_MODEL, str(versions[0]))
+        assert after - before < 64, f"memory grew {after - before:.0f} MiB over 15 reloads"
+    finally:
+        triton.stop()
