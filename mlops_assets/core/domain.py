@@ -6,7 +6,9 @@ and the model sees the same encoding in training and in serving.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,33 +114,80 @@ RAW_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _ratios(column: Callable[[str], Any]) -> dict[str, Any]:
+    """The derived features from a column getter (float64 Series or arrays); the one place they are defined."""
+    return {
+        "charges_per_tenure_month": column("total_charges") / (column("tenure_months") + 1.0),
+        "tickets_per_session": column("support_tickets_30d") / (column("sessions_30d") + 1.0),
+    }
+
+
 def derive(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return the derived ratio features; the Feast on-demand view and tests both call this."""
-    out = pd.DataFrame(index=frame.index)
-    out["charges_per_tenure_month"] = (frame["total_charges"] / (frame["tenure_months"] + 1.0)).astype("float64")
-    out["tickets_per_session"] = (frame["support_tickets_30d"] / (frame["sessions_30d"] + 1.0)).astype("float64")
-    return out
+    """Return the derived ratio features; the Feast on-demand view calls this."""
+    ratios = _ratios(lambda name: frame[name].astype("float64"))
+    return pd.DataFrame({name: ratios[name] for name in DERIVED}, index=frame.index)
 
 
-def encode(frame: pd.DataFrame) -> np.ndarray:
+Columns = Mapping[str, Sequence[Any]]
+"""Feature rows as column lists (Feast's ``to_dict()`` shape): what the gateway holds for a request."""
+
+_CATEGORY_INDEX: dict[str, pd.Index] = {c.name: pd.Index(c.categories) for c in CATEGORICAL}
+_CATEGORY_CODE: dict[str, dict[str, int]] = {c.name: {v: i for i, v in enumerate(c.categories)} for c in CATEGORICAL}
+_SMALL = 256
+"""Below this many rows a dict lookup beats building pandas' hash index (a serving request is 1-64 rows)."""
+
+
+def _codes(name: str, values: Sequence[Any]) -> np.ndarray:
+    """Ordinal codes of a categorical column, -1 for values outside the vocabulary (including missing)."""
+    if len(values) <= _SMALL:
+        lookup = _CATEGORY_CODE[name]
+        items = values.tolist() if isinstance(values, pd.Series) else values
+        return np.fromiter((lookup.get(v, -1) for v in items), dtype=np.int64, count=len(values))
+    return _CATEGORY_INDEX[name].get_indexer(np.asarray(values, dtype=object))
+
+
+def _numeric(rows: pd.DataFrame | Columns) -> np.ndarray:
+    """The numeric columns as float64 (non-numbers -> NaN), in one conversion when they are already numbers."""
+    if isinstance(rows, pd.DataFrame):
+        block = rows[list(NUMERIC_NAMES)]
+        if all(pd.api.types.is_numeric_dtype(dtype) for dtype in block.dtypes):
+            return block.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        try:  # None -> NaN; a string or other object raises and takes the coercing path below
+            return np.array([rows[name] for name in NUMERIC_NAMES], dtype=np.float64).T.copy()
+        except (TypeError, ValueError):
+            pass
+    return np.column_stack(
+        [
+            pd.to_numeric(pd.Series(rows[name], dtype=object), errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+            for name in NUMERIC_NAMES
+        ]
+    )
+
+
+def encode(rows: pd.DataFrame | Columns) -> np.ndarray:
     """Turn feature rows into the model's float32 matrix (ordinal category codes, unseen -> NaN).
 
-    Missing derived columns are computed here, so a caller may pass raw feature rows or Feast's output.
+    ``rows`` is a DataFrame or column lists. The derived ratios are always computed here from the numeric
+    columns (in float64, as the Feast view computes them), so raw feature rows and Feast's output encode
+    identically and a client cannot smuggle in its own ratios. The gateway calls this per request, hence
+    whole-block conversions and no DataFrame construction for column lists.
     """
-    missing = [c for c in NUMERIC_NAMES + CATEGORICAL_NAMES if c not in frame.columns]
+    missing = [c for c in NUMERIC_NAMES + CATEGORICAL_NAMES if c not in rows]
     if missing:
         raise KeyError(f"feature rows lack columns {missing}; expected all of {list(MODEL_FEATURES)}")
-    if any(c not in frame.columns for c in DERIVED):
-        frame = pd.concat([frame, derive(frame)[[c for c in DERIVED if c not in frame.columns]]], axis=1)
-    matrix = np.empty((len(frame), len(MODEL_FEATURES)), dtype=np.float32)
-    for i, name in enumerate(NUMERIC_NAMES):
-        matrix[:, i] = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    numeric = _numeric(rows)
+    matrix = np.empty((len(numeric), len(MODEL_FEATURES)), dtype=np.float32)
+    matrix[:, : len(NUMERIC_NAMES)] = numeric
     offset = len(NUMERIC_NAMES)
     for j, column in enumerate(CATEGORICAL):
-        codes = pd.Categorical(frame[column.name], categories=list(column.categories)).codes.astype(np.float32)
-        codes[codes < 0] = np.nan
-        matrix[:, offset + j] = codes
+        codes = _codes(column.name, rows[column.name])
+        matrix[:, offset + j] = np.where(codes < 0, np.nan, codes)
     offset += len(CATEGORICAL)
+    position = {name: i for i, name in enumerate(NUMERIC_NAMES)}
+    ratios = _ratios(lambda name: numeric[:, position[name]])
     for k, name in enumerate(DERIVED):
-        matrix[:, offset + k] = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        matrix[:, offset + k] = ratios[name]
     return matrix
