@@ -43,6 +43,22 @@ def _throughput(call, clients: int = 4, seconds: float = 3.0) -> float:
     return sum(done) / seconds
 
 
+def _latency_rows(
+    figure: str, samples: np.ndarray, baseline: np.ndarray, baseline_name: str, p99_target: str = "-"
+) -> list[dict]:
+    """p50 and p99 rows of one latency figure (``{p}`` in ``figure`` names the percentile) against a baseline's."""
+    return [
+        {
+            "figure": figure.format(p=name),
+            "value": float(np.percentile(samples, q)),
+            "baseline": float(np.percentile(baseline, q)),
+            "baseline_name": baseline_name,
+            "target": p99_target if name == "p99" else "-",
+        }
+        for name, q in (("p50", 50), ("p99", 99))
+    ]
+
+
 def run() -> list[dict]:
     import dagster as dg
     import httpx
@@ -86,38 +102,28 @@ def run() -> list[dict]:
                 if batch == 1:
                     direct_batch1 = direct
                 gateway = _timed(lambda body=body: client.post("/v1/predict", json=body), 500)
-                for name, values, target in (("p50", 50, "-"), ("p99", 99, "< 2 ms at batch 1")):
-                    rows.append(
-                        {
-                            "figure": f"gateway {name} latency, batch {batch} (ms, Feast + Triton)",
-                            "value": float(np.percentile(gateway, values)),
-                            "baseline": float(np.percentile(direct, values)),
-                            "baseline_name": "direct Triton gRPC, same rows",
-                            "target": target,
-                        }
-                    )
-                    rows.append(
-                        {
-                            "figure": f"direct Triton {name} latency, batch {batch} (ms)",
-                            "value": float(np.percentile(direct, values)),
-                            "baseline": float(np.percentile(local, values)),
-                            "baseline_name": "in-process onnxruntime, same rows",
-                            "target": "-",
-                        }
-                    )
+                rows += _latency_rows(
+                    f"gateway {{p}} latency, batch {batch} (ms, Feast + Triton)",
+                    gateway,
+                    direct,
+                    "direct Triton gRPC, same rows",
+                    p99_target="< 2 ms" if batch == 1 else "-",
+                )
+                rows += _latency_rows(
+                    f"direct Triton {{p}} latency, batch {batch} (ms)",
+                    direct,
+                    local,
+                    "in-process onnxruntime, same rows",
+                )
             # The same request without HTTP: what FastAPI/uvicorn/httpx add is the difference to the gateway row.
             request = PredictRequest(entity_ids=ids[:1])
             in_process = _timed(lambda: stack.gateway.predict(request), 500)
-            for name, values in (("p50", 50), ("p99", 99)):
-                rows.append(
-                    {
-                        "figure": f"gateway {name} latency without HTTP, batch 1 (ms)",
-                        "value": float(np.percentile(in_process, values)),
-                        "baseline": float(np.percentile(direct_batch1, values)),
-                        "baseline_name": "direct Triton gRPC, same rows",
-                        "target": "-",
-                    }
-                )
+            rows += _latency_rows(
+                "gateway {p} latency without HTTP, batch 1 (ms)",
+                in_process,
+                direct_batch1,
+                "direct Triton gRPC, same rows",
+            )
             for batch, target in ((1, "> 1000 req/s"), (64, "-")):
                 body, x = {"entity_ids": ids[:batch]}, matrix[:batch]
                 rate = _throughput(lambda body=body: client.post("/v1/predict", json=body), clients=1)
