@@ -7,6 +7,8 @@ fallback model and say so).
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Any
 
 import numpy as np
@@ -69,33 +71,49 @@ class FeastFeatures:
 
 
 class TritonScorer:
-    """Scores a model-input matrix with a named model version on Triton over gRPC (thread-safe client)."""
+    """Scores a model-input matrix with a named model version on Triton over gRPC's asyncio API.
+
+    Awaiting Triton lets one gateway process overlap many requests' waits on the server without a thread
+    per request. A ``grpc.aio`` channel belongs to the event loop that opened it, so there is one client per
+    loop (uvicorn's, a test client's).
+    """
 
     def __init__(self, url: str, timeout_s: float = 0.5) -> None:
-        import tritonclient.grpc as grpcclient
+        import tritonclient.grpc.aio as grpcclient
 
         self._grpc = grpcclient
-        self._client = grpcclient.InferenceServerClient(url=url)
+        self._url = url
         self._timeout_s = timeout_s
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
 
-    def score(self, model: str, version: str, matrix: np.ndarray) -> np.ndarray:
+    def _client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = self._grpc.InferenceServerClient(url=self._url)
+        return client
+
+    async def score(self, model: str, version: str, matrix: np.ndarray) -> np.ndarray:
         matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         request = self._grpc.InferInput("X", list(matrix.shape), "FP32")
         request.set_data_from_numpy(matrix)
         output = self._grpc.InferRequestedOutput("probabilities")
         try:
-            result = self._client.infer(
+            result = await self._client().infer(
                 model, [request], model_version=version or "", outputs=[output], client_timeout=self._timeout_s
             )
         except Exception as exc:
             raise ModelServerError(f"{model} v{version or 'latest'}: {type(exc).__name__}: {exc}") from exc
         return result.as_numpy("probabilities")[:, 1]
 
-    def ready(self, model: str, version: str = "") -> bool:
+    async def ready(self, model: str, version: str = "") -> bool:
         try:
-            return bool(self._client.is_model_ready(model, version or "", client_timeout=self._timeout_s))
+            return bool(await self._client().is_model_ready(model, version or "", client_timeout=self._timeout_s))
         except Exception:
             return False
 
-    def close(self) -> None:
-        self._client.close()
+    async def close(self) -> None:
+        """Close this event loop's client (the others close with their loops)."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()

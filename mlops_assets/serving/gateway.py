@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -91,21 +93,26 @@ class Gateway:
                     raise ClientError(422, f"rows[{i}].{name} must be a string, got {row[name]!r}")
         return {name: [row[name] for row in rows] for name in (*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES)}
 
-    def _score(self, arm: str, version: str | None, matrix: np.ndarray) -> tuple[np.ndarray, str, str | None]:
+    async def _score(self, arm: str, version: str | None, matrix: np.ndarray) -> tuple[np.ndarray, str, str | None]:
         """Scores, the model that answered, and the fallback reason (None when no fallback)."""
         if version is not None:
             try:
-                return self.scorer.score(CHURN_MODEL, version, matrix), f"{CHURN_MODEL}:{version}", None
+                return await self.scorer.score(CHURN_MODEL, version, matrix), f"{CHURN_MODEL}:{version}", None
             except ModelServerError as exc:
                 reason = f"{arm} v{version} failed: {exc}"
         else:
             reason = f"no {arm} model deployed"
         try:
-            return self.scorer.score(BASELINE_MODEL, "", matrix), f"{BASELINE_MODEL} (triton)", reason
+            return await self.scorer.score(BASELINE_MODEL, "", matrix), f"{BASELINE_MODEL} (triton)", reason
         except ModelServerError:
             return baseline_scores(matrix), f"{BASELINE_MODEL} (in-process)", reason + "; triton unreachable"
 
-    def predict(self, body: PredictRequest) -> dict[str, Any]:
+    async def predict(self, body: PredictRequest) -> dict[str, Any]:
+        """Score one request.
+
+        The feature read runs on the event loop (a one-row read costs less than a hop to a worker thread);
+        the Triton call is awaited, so concurrent requests overlap their waits on the server.
+        """
         started = time.perf_counter()
         if body.entity_ids is not None:
             ids = body.entity_ids
@@ -115,14 +122,14 @@ class Gateway:
             ids = [row.get(d.ENTITY) for row in body.rows or []]
         matrix = d.encode(features)
         routing = self.routing.current()
-        arms, scores, served, reasons = self._score_arms(ids, matrix, routing)
+        arms, scores, served, reasons = await self._score_arms(ids, matrix, routing)
         if any(r is not None for r in reasons):
             # A model error may mean the routing changed under us (a rollback unloads the challenger
             # before this gateway's next scheduled re-read): re-read it and score once more if it did.
             fresh = self.routing.current(refresh=True)
             if fresh != routing:
                 routing = fresh
-                arms, scores, served, reasons = self._score_arms(ids, matrix, routing)
+                arms, scores, served, reasons = await self._score_arms(ids, matrix, routing)
         latency_ms = (time.perf_counter() - started) * 1000
         self._record(ids, arms, served, reasons, scores, latency_ms, features, routing.salt)
         return {
@@ -140,7 +147,7 @@ class Gateway:
             "latency_ms": round(latency_ms, 3),
         }
 
-    def _score_arms(
+    async def _score_arms(
         self, ids: list[Any], matrix: np.ndarray, routing: Any
     ) -> tuple[list[str], np.ndarray, list[str], list[str | None]]:
         """Each row's arm (sticky by entity), score, answering model and fallback reason."""
@@ -158,7 +165,7 @@ class Gateway:
             if not index:
                 continue
             version = routing.champion_version if arm == CHAMPION else routing.challenger_version
-            part, model, reason = self._score(arm, version, matrix[index])
+            part, model, reason = await self._score(arm, version, matrix[index])
             scores[index] = part
             for i in index:
                 served[i], reasons[i] = model, reason
@@ -227,7 +234,13 @@ class BodyLimit:
 
 
 def create_app(gateway: Gateway, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
-    app = FastAPI(title="mlops gateway", version="1")
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if gateway.scorer is not None:  # the Triton channel opened on this server's event loop
+            await gateway.scorer.close()
+
+    app = FastAPI(title="mlops gateway", version="1", lifespan=lifespan)
     app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
@@ -245,9 +258,9 @@ def create_app(gateway: Gateway, max_body_bytes: int = MAX_BODY_BYTES) -> FastAP
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.post("/v1/predict")
-    def predict(body: PredictRequest) -> Any:
+    async def predict(body: PredictRequest) -> Any:
         try:  # a JSONResponse of plain values skips FastAPI's jsonable_encoder walk of the answer
-            return JSONResponse(gateway.predict(body))
+            return JSONResponse(await gateway.predict(body))
         except ClientError as exc:
             gateway.metrics.errors.labels(kind="bad_request").inc()
             return JSONResponse({"detail": exc.message}, status_code=exc.status)
@@ -259,13 +272,15 @@ def create_app(gateway: Gateway, max_body_bytes: int = MAX_BODY_BYTES) -> FastAP
             return JSONResponse({"detail": f"degraded: {exc}; send feature rows instead"}, status_code=503)
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    def readyz() -> Any:
+    async def readyz() -> Any:
         routing = gateway.routing.current()
-        ready = routing.champion_version is not None and gateway.scorer.ready(CHURN_MODEL, routing.champion_version)
+        ready = routing.champion_version is not None and await gateway.scorer.ready(
+            CHURN_MODEL, routing.champion_version
+        )
         body = {
             "ready": ready,
             "champion_version": routing.champion_version,
