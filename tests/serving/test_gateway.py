@@ -129,6 +129,18 @@ def test_an_oversized_body_is_refused_before_parsing(serving):
     assert response.status_code == 413
 
 
+@pytest.mark.reliability
+def test_an_oversized_chunked_body_without_a_length_is_cut_off_at_the_limit(serving):
+    def chunks():
+        yield b'{"entity_ids": ['
+        for _ in range(200_000):  # ~2.2 MB, over the 1 MiB limit, sent without Content-Length
+            yield b"1234567890,"
+        yield b"1]}"
+
+    response = serving.client.post("/v1/predict", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "Content Too Large" in response.text
+
+
 def test_feature_rows_are_scored_like_entity_lookups(serving):
     row = {c: 2.0 for c in d.NUMERIC_NAMES} | {c.name: c.categories[-1] for c in d.CATEGORICAL}
     body = _predict(serving, rows=[row]).json()
