@@ -9,11 +9,11 @@ the online store being down is a 503 (degraded) rather than a guess.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,6 +77,20 @@ class Gateway:
         if self.monitoring_metrics is not None and self.monitoring_metrics.exists():
             body += self.monitoring_metrics.read_bytes()
         return body
+
+    async def warm_up(self) -> None:
+        """Pay first-use costs before traffic arrives, not on the first request.
+
+        Feast imports its online-store modules on its first read and the Triton channel connects on its
+        first call: ~0.3 s that the first client would otherwise wait. Best effort: a store or server that
+        is down now is reported per request, as always.
+        """
+        if self.features is not None:
+            with contextlib.suppress(UnknownEntities, OnlineStoreUnavailable):
+                self.features.rows([0])  # any id: an unknown one still loads everything a read needs
+        if self.scorer is not None:
+            with contextlib.suppress(ModelServerError):
+                await self.scorer.score(BASELINE_MODEL, "", np.zeros((1, len(d.MODEL_FEATURES)), np.float32))
 
     def _rows_columns(self, rows: list[dict[str, Any]]) -> d.Columns:
         """Client-sent feature rows, checked field by field, as column lists (``encode`` needs no DataFrame)."""
@@ -214,8 +228,9 @@ class ClientError(Exception):
 
 
 def create_app(gateway: Gateway, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await gateway.warm_up()
         yield
         if gateway.scorer is not None:  # the Triton channel opened on this server's event loop
             await gateway.scorer.close()

@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from mlops_assets.core import domain as d
 from mlops_assets.core.triton_repository import CHURN_MODEL
-from mlops_assets.serving.backends import FeastFeatures
+from mlops_assets.serving.backends import FeastFeatures, TritonScorer
 from mlops_assets.serving.gateway import Gateway, create_app
 from mlops_assets.serving.routing import Routing
 from resources.feast_store import FeastResource
 from resources.metrics import GatewayMetrics
-from resources.triton_server import TritonResource, TritonServerProcess
+from resources.triton_server import TritonResource, TritonServerProcess, free_port
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 CLIENT_ERRORS = {400, 404, 413, 422}
@@ -72,7 +72,9 @@ def test_bytes_that_are_not_json_are_a_client_error(serving, raw):
     assert response.status_code in CLIENT_ERRORS, (response.status_code, raw)
 
 
-def test_with_the_online_store_down_entity_lookups_are_refused_and_feature_rows_still_served(serving, tmp_path):
+@pytest.fixture
+def feast_down(serving, tmp_path) -> FeastFeatures:
+    """The serving platform's features read from an online store that fails every read."""
     feast = serving.defs.resources["feast"]
     broken = tmp_path / "online_store.db"
     broken.mkdir()  # a directory where the SQLite file should be: every online read fails
@@ -82,9 +84,16 @@ def test_with_the_online_store_down_entity_lookups_are_refused_and_feature_rows_
         registry=feast.registry,
         sqlite_path=str(broken),
     )
+    return FeastFeatures(down.store())
+
+
+FEATURE_ROW = {c: 1.0 for c in d.NUMERIC_NAMES} | {c.name: c.categories[0] for c in d.CATEGORICAL}
+
+
+def test_with_the_online_store_down_entity_lookups_are_refused_and_feature_rows_still_served(serving, feast_down):
     metrics = GatewayMetrics()
     gateway = Gateway(
-        features=FeastFeatures(down.store()),
+        features=feast_down,
         scorer=serving.stack.gateway.scorer,
         routing=serving.stack.gateway.routing,
         log=serving.stack.gateway.log,
@@ -93,10 +102,28 @@ def test_with_the_online_store_down_entity_lookups_are_refused_and_feature_rows_
     client = TestClient(create_app(gateway))
     refused = client.post("/v1/predict", json={"entity_ids": serving.entity_ids[:3]})
     assert refused.status_code == 503 and "degraded" in refused.json()["detail"]
-    row = {c: 1.0 for c in d.NUMERIC_NAMES} | {c.name: c.categories[0] for c in d.CATEGORICAL}
-    served = client.post("/v1/predict", json={"rows": [row]})
+    served = client.post("/v1/predict", json={"rows": [FEATURE_ROW]})
     assert served.status_code == 200 and not served.json()["predictions"][0]["fallback"]
     assert 'mlops_gateway_errors_total{kind="online_store_unavailable"} 1.0' in metrics.render().decode()
+
+
+def test_a_gateway_starting_with_its_online_store_and_triton_down_still_starts_and_serves_the_fallback(
+    serving, feast_down
+):
+    gateway = Gateway(
+        features=feast_down,
+        scorer=TritonScorer(f"127.0.0.1:{free_port()}", timeout_s=0.2),  # nothing listens there
+        routing=serving.stack.gateway.routing,
+        log=serving.stack.gateway.log,
+        metrics=GatewayMetrics(),
+    )
+    with TestClient(create_app(gateway)) as client:  # runs the app's startup, whose warm-up meets both down
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 503
+        answer = client.post("/v1/predict", json={"rows": [FEATURE_ROW]})
+        assert answer.status_code == 200
+        prediction = answer.json()["predictions"][0]
+        assert prediction["fallback"] and "triton unreachable" in prediction["fallback_reason"]
 
 
 def test_a_bounded_load_on_loopback_is_served_without_failures_and_rare_fallbacks(serving):
