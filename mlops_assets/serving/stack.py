@@ -8,6 +8,7 @@ every second, and binds everything to 127.0.0.1.
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from pathlib import Path
@@ -149,16 +150,20 @@ def serve_gateway(triton_grpc_url: str, host: str = "127.0.0.1", port: int = 808
 
 
 def serve_forever(port: int = 8080) -> None:
-    """Run the stack (a supervised local Triton and the gateway) on the active profile until interrupted."""
+    """Run the stack (a supervised local Triton and the gateway) on the active profile until stopped.
+
+    SIGTERM (how a container runtime, systemd or a test harness stops a process) stops it like Ctrl-C: the
+    prediction log is flushed and the Triton server it started goes with it, instead of being orphaned.
+    """
     from resources.profiles import build_resources, resolved
 
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     resources = resolved(build_resources())
     stack = ServingStack(resources["serving"], resources["feast"], port=port).start()
     print(f"gateway on {stack.url}  (triton http {stack.triton.http_url}, grpc {stack.triton.grpc_url})", flush=True)
     try:
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+        stop.wait()
     finally:
         stack.stop()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -105,3 +108,49 @@ def test_every_server_we_start_binds_loopback_by_default(tmp_path):
     dev = (project_root() / "mlops_assets" / "cli.py").read_text()
     assert '"dev", "-w", workspace, "-h", "127.0.0.1"' in dev
     assert "--host 127.0.0.1" in (project_root() / "Makefile").read_text()
+
+
+def test_mlops_serve_stopped_with_sigterm_flushes_every_prediction_and_takes_its_triton_down(
+    lifecycle: Lifecycle, tmp_path
+):
+    import httpx
+
+    from mlops_assets.core import domain as d
+    from resources.prediction_log import PredictionLog
+    from resources.triton_server import free_port
+
+    data_dir = tmp_path / "data"  # a copy: this server's prediction log must not reach the shared lifecycle
+    shutil.copytree(lifecycle.data_dir, data_dir, ignore=shutil.ignore_patterns("predictions", "endpoint.json"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MLOPS_PROFILE"} | {"MLOPS_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen([str(Path(sys.executable).with_name("mlops")), "serve", "--port", str(port)], env=env)
+    try:
+        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
+        while not _answers(f"{url}/healthz") and time.monotonic() < deadline:
+            time.sleep(0.25)
+        endpoint = json.loads((data_dir / "serving" / "endpoint.json").read_text())
+        row = {c: 1.0 for c in d.NUMERIC_NAMES} | {c.name: c.categories[0] for c in d.CATEGORICAL}
+        with httpx.Client(base_url=url, timeout=10) as client:
+            answers = [client.post("/v1/predict", json={"rows": [row]}).status_code for _ in range(40)]
+        assert answers == [200] * 40
+        server.send_signal(signal.SIGTERM)  # at once: the log's one-second flush has not written these yet
+        assert server.wait(60) == 0
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    assert not (data_dir / "serving" / "endpoint.json").exists()
+    assert not _answers(f"{endpoint['triton_http']}/v2/health/live"), "the Triton server outlived mlops serve"
+    assert len(PredictionLog(data_dir / "serving" / "predictions").read()) == 40
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
