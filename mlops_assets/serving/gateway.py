@@ -81,16 +81,23 @@ class Gateway:
     async def warm_up(self) -> None:
         """Pay first-use costs before traffic arrives, not on the first request.
 
-        Feast imports its online-store modules on its first read and the Triton channel connects on its
-        first call: ~0.3 s that the first client would otherwise wait. Best effort: a store or server that
-        is down now is reported per request, as always.
+        Feast imports its online-store modules on its first read, the Triton channel connects on its first
+        call and each model's first inference is slow: ~0.3 s that the first clients would otherwise wait.
+        Best effort: a store or server that is down now is reported per request, as always.
         """
         if self.features is not None:
             with contextlib.suppress(UnknownEntities, OnlineStoreUnavailable):
                 self.features.rows([0])  # any id: an unknown one still loads everything a read needs
-        if self.scorer is not None:
+        if self.scorer is None:
+            return
+        routing = self.routing.current()
+        zeros = np.zeros((1, len(d.MODEL_FEATURES)), np.float32)
+        for model, version in (
+            (BASELINE_MODEL, ""),
+            *((CHURN_MODEL, v) for v in (routing.champion_version, routing.challenger_version) if v),
+        ):
             with contextlib.suppress(ModelServerError):
-                await self.scorer.score(BASELINE_MODEL, "", np.zeros((1, len(d.MODEL_FEATURES)), np.float32))
+                await self.scorer.score(model, version, zeros)
 
     def _rows_columns(self, rows: list[dict[str, Any]]) -> d.Columns:
         """Client-sent feature rows, checked field by field, as column lists (``encode`` needs no DataFrame)."""
