@@ -12,9 +12,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -105,32 +102,6 @@ def _triton_scorer(url: str, version: str) -> Callable[[np.ndarray], object]:
     return score
 
 
-def _gateway_process(data_dir: Path, triton_grpc: str) -> tuple[subprocess.Popen, int]:
-    """``mlops serve --triton-grpc`` on the bench's platform; returns once ``/healthz`` answers."""
-    from resources.triton_server import free_port
-
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "MLOPS_PROFILE"} | {"MLOPS_DATA_DIR": str(data_dir)}
-    mlops = str(Path(sys.executable).with_name("mlops"))
-    process = subprocess.Popen(
-        [mlops, "serve", "--triton-grpc", triton_grpc, "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process, port
-        except OSError:
-            time.sleep(0.25)
-    process.kill()
-    raise RuntimeError("the gateway process did not answer /healthz within 120 s")
-
-
 def run() -> list[dict]:
     import dagster as dg
     import pandas as pd
@@ -141,6 +112,7 @@ def run() -> list[dict]:
     from mlops_assets.serving.gateway import PredictRequest
     from mlops_assets.serving.stack import ServingStack
     from tests.conftest import make_definitions
+    from tests.mlops_serve import start_mlops_serve
 
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test(temp_dir=tmp) as instance:
@@ -153,7 +125,7 @@ def run() -> list[dict]:
         scorer = OnnxScorer(resources["registry"].download(champion))
         ids = pd.read_parquet(resources["feast"].source_path)["customer_id"].unique().tolist()
         stack = ServingStack(resources["serving"], resources["feast"]).start()
-        gateway_process, port = _gateway_process(data_dir, stack.triton.grpc_url)
+        gateway_process, port = start_mlops_serve(data_dir, "--triton-grpc", stack.triton.grpc_url)
         try:
             frame = (
                 resources["feast"]

@@ -44,6 +44,14 @@ DOWNSTREAM = dg.AssetSelection.groups(*LIFECYCLE_GROUPS) - dg.AssetSelection.gro
 """Everything after validation up to the champion (features, dataset, model, evaluation, registry)."""
 
 
+def feature_row(number: float = 1.0, category: int = 0) -> dict[str, Any]:
+    """A complete raw feature row for ``POST /v1/predict``: every number ``number``, every category its
+    ``category``-th allowed value."""
+    from mlops_assets.core import domain as d
+
+    return {c: number for c in d.NUMERIC_NAMES} | {c.name: c.categories[category] for c in d.CATEGORICAL}
+
+
 def make_definitions(data_dir: Path) -> dg.Definitions:
     """The embedded profile's ``Definitions`` with every resource rooted at ``data_dir``."""
     from mlops_assets.definitions import build_definitions

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -115,24 +114,18 @@ def test_mlops_serve_stopped_with_sigterm_flushes_every_prediction_and_takes_its
 ):
     import httpx
 
-    from mlops_assets.core import domain as d
     from resources.prediction_log import PredictionLog
-    from resources.triton_server import free_port
+    from tests.conftest import feature_row
+    from tests.mlops_serve import answers, start_mlops_serve
 
     data_dir = tmp_path / "data"  # a copy: this server's prediction log must not reach the shared lifecycle
     shutil.copytree(lifecycle.data_dir, data_dir, ignore=shutil.ignore_patterns("predictions", "endpoint.json"))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "MLOPS_PROFILE"} | {"MLOPS_DATA_DIR": str(data_dir)}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("mlops")), "serve", "--port", str(port)], env=env)
+    server, port = start_mlops_serve(data_dir)
     try:
-        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
-        while not _answers(f"{url}/healthz") and time.monotonic() < deadline:
-            time.sleep(0.25)
         endpoint = json.loads((data_dir / "serving" / "endpoint.json").read_text())
-        row = {c: 1.0 for c in d.NUMERIC_NAMES} | {c.name: c.categories[0] for c in d.CATEGORICAL}
-        with httpx.Client(base_url=url, timeout=10) as client:
-            answers = [client.post("/v1/predict", json={"rows": [row]}).status_code for _ in range(40)]
-        assert answers == [200] * 40
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            answered = [client.post("/v1/predict", json={"rows": [feature_row()]}).status_code for _ in range(40)]
+        assert answered == [200] * 40
         server.send_signal(signal.SIGTERM)  # at once: the log's one-second flush has not written these yet
         assert server.wait(60) == 0
     finally:
@@ -143,14 +136,5 @@ def test_mlops_serve_stopped_with_sigterm_flushes_every_prediction_and_takes_its
             except subprocess.TimeoutExpired:
                 server.kill()
     assert not (data_dir / "serving" / "endpoint.json").exists()
-    assert not _answers(f"{endpoint['triton_http']}/v2/health/live"), "the Triton server outlived mlops serve"
+    assert not answers(f"{endpoint['triton_http']}/v2/health/live"), "the Triton server outlived mlops serve"
     assert len(PredictionLog(data_dir / "serving" / "predictions").read()) == 40
-
-
-def _answers(url: str) -> bool:
-    import httpx
-
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -11,6 +11,7 @@ from scipy import stats
 from mlops_assets.core import domain as d
 from mlops_assets.core.model_artifact import OnnxScorer
 from mlops_assets.core.traffic import CHALLENGER
+from tests.conftest import feature_row
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +116,7 @@ def test_malformed_requests_get_a_4xx_naming_the_problem(serving, body, status, 
 
 
 def test_a_row_with_a_non_finite_or_text_value_is_refused_by_field(serving):
-    row = {c: 1.0 for c in d.NUMERIC_NAMES} | {c.name: c.categories[0] for c in d.CATEGORICAL}
+    row = feature_row()
     bad = row | {"sessions_30d": "many"}
     response = _predict(serving, rows=[row, bad])
     assert response.status_code == 422 and "rows[1]" in response.text
@@ -142,7 +143,7 @@ def test_an_oversized_chunked_body_without_a_length_is_cut_off_at_the_limit(serv
 
 
 def test_feature_rows_are_scored_like_entity_lookups(serving):
-    row = {c: 2.0 for c in d.NUMERIC_NAMES} | {c.name: c.categories[-1] for c in d.CATEGORICAL}
+    row = feature_row(2.0, category=-1)
     body = _predict(serving, rows=[row]).json()
     assert 0.0 <= body["predictions"][0]["score"] <= 1.0
 

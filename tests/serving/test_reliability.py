@@ -22,6 +22,7 @@ from mlops_assets.serving.routing import Routing
 from resources.feast_store import FeastResource
 from resources.metrics import GatewayMetrics
 from resources.triton_server import TritonResource, TritonServerProcess, free_port
+from tests.conftest import feature_row
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 CLIENT_ERRORS = {400, 404, 413, 422}
@@ -87,9 +88,6 @@ def feast_down(serving, tmp_path) -> FeastFeatures:
     return FeastFeatures(down.store())
 
 
-FEATURE_ROW = {c: 1.0 for c in d.NUMERIC_NAMES} | {c.name: c.categories[0] for c in d.CATEGORICAL}
-
-
 def test_with_the_online_store_down_entity_lookups_are_refused_and_feature_rows_still_served(serving, feast_down):
     metrics = GatewayMetrics()
     gateway = Gateway(
@@ -102,7 +100,7 @@ def test_with_the_online_store_down_entity_lookups_are_refused_and_feature_rows_
     client = TestClient(create_app(gateway))
     refused = client.post("/v1/predict", json={"entity_ids": serving.entity_ids[:3]})
     assert refused.status_code == 503 and "degraded" in refused.json()["detail"]
-    served = client.post("/v1/predict", json={"rows": [FEATURE_ROW]})
+    served = client.post("/v1/predict", json={"rows": [feature_row()]})
     assert served.status_code == 200 and not served.json()["predictions"][0]["fallback"]
     assert 'mlops_gateway_errors_total{kind="online_store_unavailable"} 1.0' in metrics.render().decode()
 
@@ -120,7 +118,7 @@ def test_a_gateway_starting_with_its_online_store_and_triton_down_still_starts_a
     with TestClient(create_app(gateway)) as client:  # runs the app's startup, whose warm-up meets both down
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 503
-        answer = client.post("/v1/predict", json={"rows": [FEATURE_ROW]})
+        answer = client.post("/v1/predict", json={"rows": [feature_row()]})
         assert answer.status_code == 200
         prediction = answer.json()["predictions"][0]
         assert prediction["fallback"] and "triton unreachable" in prediction["fallback_reason"]

@@ -1,0 +1,40 @@
+"""``mlops serve`` as a separate process on a given data folder, for tests and the serving bench.
+
+A gateway in its own process is how users run it (and how a pod runs it): signals, shutdown and the
+prediction log's flushing only show there, and a client in the gateway's interpreter would share its GIL.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from resources.triton_server import free_port
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 within a second (False when nothing listens)."""
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_mlops_serve(data_dir: Path, *args: str, timeout_s: float = 120) -> tuple[subprocess.Popen, int]:
+    """Start ``mlops serve --port <free port> *args`` on ``data_dir``; returns once ``/healthz`` answers."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MLOPS_PROFILE"} | {"MLOPS_DATA_DIR": str(data_dir)}
+    mlops = str(Path(sys.executable).with_name("mlops"))
+    process = subprocess.Popen([mlops, "serve", "--port", str(port), *args], env=env)
+    deadline = time.monotonic() + timeout_s
+    while not answers(f"http://127.0.0.1:{port}/healthz"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"mlops serve on {data_dir} did not answer /healthz (exit code {process.poll()})")
+        time.sleep(0.25)
+    return process, port
