@@ -9,13 +9,16 @@ UV := $(shell command -v uv 2>/dev/null)
 
 .PHONY: setup demo test test-fast test-production test-reliability dev mlflow-ui mlflow-server bench lint clean
 
+# Installed with compiled bytecode: PYTHONDONTWRITEBYTECODE=1 on these machines means no process ever
+# caches what it compiles, so without .pyc files every `mlops`/pytest/dagster start recompiles its imports
+# (import dagster 1.25 s -> 0.57 s, scipy.stats 1.5 s -> 0.66 s once compiled).
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 2; }
 	@if [ -z "$(UV)" ]; then $(PYTHON) -m pip install --quiet --disable-pip-version-check uv; fi
 	@UV_BIN=$$(command -v uv || echo "$(PYTHON) -m uv"); \
 	  [ -x $(PY) ] || $$UV_BIN venv $(VENV) -p $(PYTHON) -q; \
-	  $$UV_BIN pip sync -p $(PY) -q requirements.lock && \
-	  $$UV_BIN pip install -p $(PY) -q --no-deps -e .
+	  $$UV_BIN pip sync -p $(PY) -q --compile-bytecode requirements.lock && \
+	  $$UV_BIN pip install -p $(PY) -q --compile-bytecode --no-deps -e .
 	@if [ -f resources/triton_env.py ]; then $(PY) -m resources.triton_env; fi
 	@touch $(STAMP)
 

@@ -60,17 +60,21 @@ def _run(cmd: list[str]) -> None:
 
 
 def ensure_triton_env(venv: Path | None = None) -> TritonInstall:
-    """Create (or reuse) the server's venv with the pinned requirements; idempotent via a marker file."""
+    """Create (or reuse) the server's venv with the pinned requirements; idempotent via a marker file.
+
+    Installed with compiled bytecode: with PYTHONDONTWRITEBYTECODE=1 nothing is cached on import, so each
+    backend stub the server starts would otherwise recompile numpy and onnxruntime before serving a request.
+    """
     venv = (venv or default_venv()).resolve()
     python = venv / "bin" / "python"
     if not (_marker(venv).exists() and _marker(venv).read_text() == _requirements_hash() and python.exists()):
         uv = shutil.which("uv")
         if uv:
             _run([uv, "venv", str(venv), "-p", sys.executable, "-q", "--allow-existing"])
-            _run([uv, "pip", "install", "-q", "-p", str(python), *REQUIREMENTS])
+            _run([uv, "pip", "install", "-q", "--compile-bytecode", "-p", str(python), *REQUIREMENTS])
         else:
             _run([sys.executable, "-m", "venv", str(venv)])
-            _run([str(python), "-m", "pip", "install", "-q", *REQUIREMENTS])
+            _run([str(python), "-m", "pip", "install", "-q", "--compile", *REQUIREMENTS])
         _marker(venv).write_text(_requirements_hash())
     return _locate(venv, python)
 
