@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from typing import Any
+
+from mlops_assets.cli_errors import EXIT_USAGE, UserError
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -43,7 +47,13 @@ def _features(args: argparse.Namespace) -> int:
 
     from mlops_assets.feature_catalog import feature_catalog, render
 
-    catalog = feature_catalog(_resources())
+    resources = _resources()
+    catalog = feature_catalog(resources)
+    if not catalog:
+        raise UserError(
+            f"no feature view is registered in the Feast registry {resources['feast'].registry} yet; "
+            "run `mlops demo` first"
+        )
     print(json.dumps(catalog, indent=2) if args.format == "json" else render(catalog))
     return 0
 
@@ -57,7 +67,17 @@ def _refresh(_: argparse.Namespace) -> int:
     from resources.profiles import data_dir
 
     ensure_dagster_home(data_dir())
-    report = refresh(build_definitions(), dg.DagsterInstance.get(), REFRESHABLE)
+    defs, instance = build_definitions(), dg.DagsterInstance.get()
+    graph = defs.resolve_asset_graph()
+    selected = REFRESHABLE.resolve(graph)
+    inputs = {parent for key in selected for parent in graph.get(key).parent_keys} - selected
+    never = sorted(key.to_user_string() for key in inputs if instance.get_latest_materialization_event(key) is None)
+    if never:
+        raise UserError(f"nothing to refresh from: {', '.join(never)} never materialized; run `mlops demo` first")
+    try:
+        report = refresh(defs, instance, REFRESHABLE)
+    except dg.Failure as exc:  # an asset refused its inputs and said why
+        raise UserError(f"{exc.description}; the run is in the Dagster UI (`mlops dev`)") from exc
     for number, keys in enumerate(report.rounds, 1):
         print(f"round {number}: materialized {', '.join(keys)}")
     print(f"up to date, not recomputed: {', '.join(report.fresh) or 'nothing'}")
@@ -127,12 +147,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_LIBRARY_LOGS_KEPT = frozenset({"demo", "dev"})
+"""Commands whose library logging stays as it was (the demo narrates a run; ``dev`` execs Dagster)."""
+
+
+def _quiet_libraries() -> None:
+    """Keep MLflow's INFO lines and library deprecation warnings off a command's stderr.
+
+    They are for this project's developers (pytest shows them), not for someone reading a one-line error.
+    Feast turns deprecation warnings back on globally when imported, so they are dropped where they are
+    shown rather than by a filter Feast would override.
+    """
+    import warnings
+
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    show = warnings.showwarning
+
+    def show_all_but_deprecations(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if not issubclass(category, DeprecationWarning):
+            show(message, category, *args, **kwargs)
+
+    warnings.showwarning = show_all_but_deprecations
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; what the user must fix ends it with one line on stderr, not a traceback.
+
+    A ``UserError`` (or a file that is not there) prints ``mlops <command>: <message>`` and exits 2; any
+    other exception is a bug and keeps its traceback. A reader that stops early (``| head -1``) ends the
+    command quietly, as it ends ``cat``.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["drift"]:
-        return _drift(argv[1:])
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    command = argv[0] if argv else ""
+    try:
+        if command == "drift":
+            code = _drift(argv[1:])
+        else:
+            args = build_parser().parse_args(argv)
+            if command not in _LIBRARY_LOGS_KEPT:
+                _quiet_libraries()
+            code = args.func(args)
+        sys.stdout.flush()
+    except UserError as exc:
+        print(f"mlops {command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as exc:
+        print(f"mlops {command}: {exc.filename or exc}: no such file or directory", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to fail at exit's flush
+        return 128 + signal.SIGPIPE
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    return code
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mlops_assets.cli_errors import UserError
+
 
 @dataclass
 class Reproduction:
@@ -74,7 +76,7 @@ class Reproduction:
         return "\n".join(lines)
 
 
-def reproduce(version: str, resources: dict[str, Any]) -> Reproduction:
+def reproduce(version: str | int, resources: dict[str, Any]) -> Reproduction:
     """Rebuild ``version`` of the registered model from its record (resources resolved, as the CLI has)."""
     import pandas as pd
 
@@ -86,7 +88,7 @@ def reproduce(version: str, resources: dict[str, Any]) -> Reproduction:
     from mlops_assets.features import read_validated
 
     lake, registry = resources["lake"], resources["registry"]
-    record = registry.get_version(version)
+    record = _registered_version(registry, version)
     dataset_version = record.tags["data.dataset_version"]
     manifest = lake.read_json("datasets", dataset_version, "manifest.json")
     events = read_validated(lake, manifest["days"])
@@ -116,3 +118,24 @@ def reproduce(version: str, resources: dict[str, Any]) -> Reproduction:
             if installed.get(name) != recorded
         },
     )
+
+
+def _registered_version(registry: Any, version: str | int) -> Any:
+    """The registry's record of ``version``, or a ``UserError`` that lists the versions there are.
+
+    A mistyped or not yet registered version is the user's to fix; MLflow's own error would end the
+    command in a traceback that does not say which versions exist.
+    """
+    from mlflow.exceptions import MlflowException
+
+    if not str(version).isdigit():
+        raise UserError(f"model version must be a registry version number such as 3, got {version!r}")
+    try:
+        return registry.get_version(version)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        found = registry.client().search_model_versions(f"name='{registry.model_name}'")
+        known = ", ".join(str(v) for v in sorted(int(v.version) for v in found))
+        hint = f"registered versions: {known}" if known else "nothing is registered yet; run `mlops demo` first"
+        raise UserError(f"model version {version} not found in registry {registry.model_name!r}; {hint}") from exc

@@ -29,8 +29,8 @@ def render_status() -> str:
     except Exception as exc:  # an empty data folder has no registry yet
         return "\n".join([*lines, f"registry: not available yet ({type(exc).__name__}); run `mlops demo` first"])
     lines.append(
-        f"champion: {'v' + champion.version if champion else 'none'}"
-        f"   challenger: {'v' + challenger.version if challenger else 'none'}"
+        f"champion: {'v' + str(champion.version) if champion else 'none'}"
+        f"   challenger: {'v' + str(challenger.version) if challenger else 'none'}"
     )
     lines.append("recent alias moves:")
     lines += [

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
 
+from mlops_assets.cli_errors import UserError
 from mlops_assets.core.triton_repository import BASELINE_MODEL, CHURN_MODEL, write_baseline_model
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer
 from mlops_assets.serving.gateway import Gateway, create_app
@@ -20,7 +22,26 @@ from mlops_assets.serving.routing import Routing, RoutingWatcher
 from resources.feast_store import FeastResource
 from resources.metrics import GatewayMetrics
 from resources.serving import ServingResource
-from resources.triton_server import TritonResource, TritonServerProcess, free_port
+from resources.triton_server import TritonResource, TritonServerProcess, TritonStartError, free_port
+
+
+def feature_reader(feast: FeastResource) -> FeastFeatures:
+    """The gateway's feature reader; a ``UserError`` when Feast has no feature service to serve yet.
+
+    On a data folder where the lifecycle never ran, the registry is empty: that is "run the demo first",
+    not a Feast traceback.
+    """
+    from feast.errors import FeatureServiceNotFoundException
+
+    from mlops_assets.core.feature_definitions import FEATURE_SERVICE
+
+    try:
+        return FeastFeatures(feast.store())
+    except FeatureServiceNotFoundException as exc:
+        raise UserError(
+            f"nothing to serve yet: no feature service {FEATURE_SERVICE!r} in the Feast registry {feast.registry} "
+            "and no champion model; run `mlops demo` first"
+        ) from exc
 
 
 class ServingStack:
@@ -47,17 +68,57 @@ class ServingStack:
         client.load(BASELINE_MODEL)
         routing = Routing.load(self.serving.routing_path) if self.serving.routing_path.exists() else Routing()
         versions = [int(v) for v in (routing.champion_version, routing.challenger_version) if v]
+        missing = [v for v in versions if not (self.serving.repository / CHURN_MODEL / str(v)).is_dir()]
+        if missing:
+            raise UserError(
+                f"{self.serving.routing_path} routes to {CHURN_MODEL} version {missing} that the model repository "
+                f"{self.serving.repository} lacks; materialize triton_model_repository again or delete the routing file"
+            )
         if versions:
             client.load(CHURN_MODEL, versions)
 
     def start(self) -> ServingStack:
+        """Start Triton, load the routed models, then the gateway; return once the gateway listens.
+
+        What would make the stack useless (no feature service to serve, the gateway's port taken) is
+        checked before anything starts. Once Triton runs, any failure stops it again before re-raising: a
+        failed start must not leave a ``tritonserver`` orphaned, holding its ports and shared memory.
+        """
+        features = feature_reader(self.feast)
+        self._check_port()
+        write_baseline_model(self.serving.repository)
+        try:
+            self._start_triton()
+            self._start_gateway(features)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _check_port(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                probe.bind(("127.0.0.1", self.port))
+            except OSError as exc:
+                raise UserError(
+                    f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror}); stop what uses it or pick another "
+                    "port (`mlops serve --port`)"
+                ) from exc
+
+    def _start_triton(self) -> None:
+        try:
+            self.triton.start()
+            self._load_models()
+        except TritonStartError as exc:
+            first_line = str(exc).splitlines()[0]
+            raise UserError(f"Triton did not start ({first_line}); its log is {self.triton.log_path}") from exc
+
+    def _start_gateway(self, features: FeastFeatures) -> None:
         import uvicorn
 
-        write_baseline_model(self.serving.repository)
-        self.triton.start()
-        self._load_models()
         self.gateway = Gateway(
-            features=FeastFeatures(self.feast.store()),
+            features=features,
             scorer=TritonScorer(self.triton.grpc_url, timeout_s=self.timeout_s),
             routing=RoutingWatcher(self.serving.routing_path),
             log=self.serving.prediction_log(),
@@ -73,8 +134,10 @@ class ServingStack:
             thread.start()
             self._threads.append(thread)
         deadline = time.monotonic() + 30
-        while not self._server.started and time.monotonic() < deadline:
+        while not self._server.started and self._threads[0].is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
+        if not self._server.started:
+            raise UserError(f"the gateway did not start listening on {self.url}; see the messages above")
         self.serving.endpoint_path.parent.mkdir(parents=True, exist_ok=True)
         self.serving.endpoint_path.write_text(
             json.dumps(
@@ -85,7 +148,6 @@ class ServingStack:
                 }
             )
         )
-        return self
 
     def _supervise(self) -> None:
         """Restart Triton when it dies and load the routed models again."""
@@ -128,7 +190,7 @@ def serve_gateway(triton_grpc_url: str, host: str = "127.0.0.1", port: int = 808
     resources = resolved(build_resources())
     serving = resources["serving"]
     gateway = Gateway(
-        features=FeastFeatures(resources["feast"].store()),
+        features=feature_reader(resources["feast"]),
         scorer=TritonScorer(triton_grpc_url),
         routing=RoutingWatcher(serving.routing_path),
         log=serving.prediction_log(),

@@ -1,0 +1,213 @@
+"""Every ``mlops`` subcommand, run as users run it (a separate process): it works, or it exits non-zero with
+one line on stderr that says what is wrong and what to do, never a traceback, and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+
+from mlops_assets.cli_errors import EXIT_USAGE
+from mlops_assets.serving.routing import Routing
+from resources.profiles import embedded_resources
+from resources.triton_server import free_port
+
+MLOPS = str(Path(sys.executable).with_name("mlops"))
+RUN_THE_DEMO = "run `mlops demo` first"
+
+
+def environment(data_dir: Path, dagster_home: Path | None = None) -> dict[str, str]:
+    """The embedded profile on ``data_dir``, with its own ``DAGSTER_HOME``."""
+    home = dagster_home or data_dir / "dagster_home"
+    return {k: v for k, v in os.environ.items() if k != "MLOPS_PROFILE"} | {
+        "MLOPS_DATA_DIR": str(data_dir),
+        "DAGSTER_HOME": str(home),
+    }
+
+
+def mlops(data_dir: Path, *args: str, dagster_home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MLOPS, *args], env=environment(data_dir, dagster_home), capture_output=True, text=True, timeout=300
+    )
+
+
+def assert_one_line_error(stderr: str, command: str, *says: str) -> None:
+    """``stderr`` is exactly ``mlops <command>: ...`` on one line, containing every phrase in ``says``."""
+    assert "Traceback" not in stderr, stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(f"mlops {command}: "), lines[0]
+    for phrase in says:
+        assert phrase in lines[0]
+
+
+def processes_using(data_dir: Path) -> list[str]:
+    """Command lines of live processes that mention ``data_dir`` (a Triton server serving its repository)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if str(data_dir) in cmdline and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(cmdline)
+    return found
+
+
+def serve_until_it_exits(data_dir: Path, timeout_s: float = 90) -> tuple[int, int, str]:
+    """Run ``mlops serve`` in its own session; its pid, exit code and stderr once it has exited by itself."""
+    server = subprocess.Popen(
+        [MLOPS, "serve", "--port", str(free_port())],
+        env=environment(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _, stderr = server.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.communicate()
+        pytest.fail(f"mlops serve on {data_dir} was still running after {timeout_s} s")
+    return server.pid, server.returncode, stderr
+
+
+def assert_nothing_left_running(session_leader: int, data_dir: Path) -> None:
+    """No process of the command's session, and no process (a Triton server) working on ``data_dir``."""
+    with pytest.raises(ProcessLookupError):
+        os.killpg(session_leader, 0)
+    assert processes_using(data_dir) == []
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Path:
+    """A data folder in which nothing has run yet, as after a fresh clone."""
+    root = tmp_path / "data"
+    root.mkdir()
+    return root
+
+
+# --- before anything has run ------------------------------------------------------------------------------
+
+
+def test_status_on_an_empty_folder_says_there_is_no_champion_yet(empty: Path) -> None:
+    result = mlops(empty, "status")
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "champion: none" in result.stdout
+
+
+def test_features_on_an_empty_folder_says_to_run_the_demo(empty: Path) -> None:
+    result = mlops(empty, "features")
+
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(result.stderr, "features", "no feature view", RUN_THE_DEMO)
+
+
+def test_reproduce_on_an_empty_folder_says_the_version_is_not_registered(empty: Path) -> None:
+    result = mlops(empty, "reproduce", "1")
+
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(
+        result.stderr, "reproduce", "model version 1 not found in registry 'churn-classifier'", RUN_THE_DEMO
+    )
+
+
+def test_refresh_on_an_empty_folder_fails_fast_naming_the_missing_input(empty: Path) -> None:
+    result = mlops(empty, "refresh")
+
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(result.stderr, "refresh", "validated_events never materialized", RUN_THE_DEMO)
+
+
+@pytest.mark.slow
+def test_serve_on_an_empty_folder_refuses_before_starting_triton_and_leaves_nothing_running(empty: Path) -> None:
+    pid, code, stderr = serve_until_it_exits(empty, timeout_s=60)
+
+    assert code == EXIT_USAGE
+    assert_one_line_error(stderr, "serve", "nothing to serve yet", RUN_THE_DEMO)
+    assert_nothing_left_running(pid, empty)
+
+
+def test_drift_with_missing_files_names_the_file(empty: Path) -> None:
+    result = mlops(empty, "drift", "--reference", "missing.parquet", "--current", "missing.parquet")
+
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(result.stderr, "drift", "missing.parquet: no such file")
+
+
+def test_drift_piped_into_head_stops_quietly_when_head_has_its_line(empty: Path) -> None:
+    # Given: a report far bigger than a pipe holds, so head exits while mlops is still writing
+    rng = np.random.default_rng(0)
+    columns = [f"x{i}" for i in range(400)]
+    for name in ("reference", "current"):
+        pd.DataFrame(rng.normal(size=(200, len(columns))), columns=columns).to_parquet(empty / f"{name}.parquet")
+    # When: `mlops drift ... | head -1`
+    drift = subprocess.Popen(
+        [MLOPS, "drift", "--reference", str(empty / "reference.parquet"), "--current", str(empty / "current.parquet")],
+        env=environment(empty),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    head = subprocess.run(["head", "-1"], stdin=drift.stdout, capture_output=True, text=True, timeout=120)
+    drift.stdout.close()
+    stderr = drift.stderr.read()
+    drift.wait(120)
+    # Then: head got its line; mlops ended as a Unix tool whose reader left (SIGPIPE's status), silently
+    assert head.stdout == "{\n"
+    assert drift.returncode == 128 + signal.SIGPIPE
+    assert stderr == ""
+
+
+# --- after a healthy lifecycle run ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_status_after_a_lifecycle_run_names_the_champion_version(lifecycle, tmp_path: Path) -> None:
+    champion = lifecycle.resources["registry"].version_by_alias("champion")
+
+    result = mlops(lifecycle.data_dir, "status", dagster_home=tmp_path / "dagster_home")
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"champion: v{champion.version}" in result.stdout
+
+
+@pytest.mark.slow
+def test_reproduce_of_an_unknown_version_lists_the_registered_ones(lifecycle, tmp_path: Path) -> None:
+    registered = lifecycle.resources["registry"].version_by_alias("champion").version
+
+    result = mlops(lifecycle.data_dir, "reproduce", "999", dagster_home=tmp_path / "dagster_home")
+
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(
+        result.stderr,
+        "reproduce",
+        "model version 999 not found in registry 'churn-classifier'",
+        f"registered versions: {registered}",
+    )
+
+
+@pytest.mark.slow
+def test_serve_that_fails_after_triton_started_takes_triton_down_with_it(lifecycle, tmp_path: Path) -> None:
+    # Given: a copy of a healthy platform whose routing names a champion the model repository does not hold
+    data_dir = tmp_path / "data"
+    shutil.copytree(lifecycle.data_dir, data_dir)
+    serving = embedded_resources(data_dir)["serving"]
+    Routing(champion_version="999").save(serving.routing_path)
+    # When: Triton has started and loading the champion into it fails
+    pid, code, stderr = serve_until_it_exits(data_dir)
+    # Then: one line naming what is missing, and neither mlops nor the Triton server it started is left
+    assert (Path(serving.state_dir) / "tritonserver.log").stat().st_size > 0, "Triton never started"
+    assert code == EXIT_USAGE
+    assert_one_line_error(stderr, "serve", "routes to churn version [999]", "materialize triton_model_repository")
+    assert_nothing_left_running(pid, data_dir)
