@@ -1,7 +1,8 @@
 """``mlops drift``: compare two parquet/CSV files for drift from a shell or a CI job.
 
-Exit codes: 0 when the comparison ran (drift or not), 1 with ``--fail-on-drift`` when drift was found,
-2 on bad input, with a message on stderr naming the file or column that is wrong.
+Exit codes: 0 when the comparison ran (drift or not), 1 with ``--fail-on-drift`` when drift was found or a
+column could not be tested (a gate must not pass on a column it never checked; stderr says why), 2 on bad
+input, with a message on stderr naming the file or column that is wrong. JSON output is strict JSON.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--columns", help="comma-separated columns (default: all shared columns)")
     parser.add_argument("--format", choices=("json", "markdown"), default="json")
     parser.add_argument("--alpha", type=float, default=0.01, help="false-alarm rate after BH correction")
-    parser.add_argument("--fail-on-drift", action="store_true", help="exit 1 when drift is found (for CI)")
+    parser.add_argument(
+        "--fail-on-drift", action="store_true", help="exit 1 when drift is found or a column cannot be tested (for CI)"
+    )
     return parser
 
 
@@ -70,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"mlops drift: {exc}", file=sys.stderr)
         return 2
+    for column in report.untestable:
+        print(f"mlops drift: {column.column!r} not tested: {column.reason}", file=sys.stderr)
     if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps(report.to_dict(), indent=2, allow_nan=False))
     else:
         print(report.to_markdown())
-    return 1 if args.fail_on_drift and report.drifted else 0
+    return 1 if args.fail_on_drift and (report.drifted or report.untestable) else 0

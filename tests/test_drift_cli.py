@@ -1,6 +1,8 @@
 import datetime as dt
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from mlops_assets.cli import main
@@ -92,3 +94,63 @@ def test_bad_input_exits_two_and_names_the_problem(files, capsys, args, message)
     (files / "garbage.parquet").write_bytes(b"not parquet")
     code, _, err = _run(capsys, *[a.format(root=files) for a in args])
     assert code == 2 and message in err
+
+
+def _strict_json(text: str) -> dict:
+    """Parse as any JSON reader would: NaN and Infinity are not JSON."""
+    return json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    """A reference whose ``x`` holds +-inf, a column of identifiers, and a window that moved or lost every number."""
+    root = tmp_path_factory.mktemp("cli-bad")
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, 5_000)
+    x[:10] = [np.inf, -np.inf] * 5
+    ids = np.arange(5_000).astype(str)
+    pd.DataFrame({"x": x, "id": np.char.add("a", ids), "y": rng.normal(0, 1, 5_000)}).to_parquet(root / "ref.parquet")
+    current = {"x": rng.normal(2, 1, 2_000), "id": np.char.add("b", ids[:2_000]), "y": [np.inf] * 2_000}
+    pd.DataFrame(current).to_parquet(root / "current.parquet")
+    return root
+
+
+def test_infinities_in_the_reference_still_flag_a_shifted_column_and_are_counted(bad_files, capsys):
+    code, out, _ = _run(
+        capsys, "--reference", bad_files / "ref.parquet", "--current", bad_files / "current.parquet", "--columns", "x"
+    )
+    column = _strict_json(out)["columns"][0]
+    assert code == 0 and column["drifted"] is True
+    assert (column["nonfinite_reference"], column["nonfinite_current"], column["rows_reference"]) == (10, 0, 4_990)
+
+
+@pytest.mark.parametrize("column", ["y", "id"], ids=["no-finite-value", "identifiers"])
+def test_an_untestable_column_is_named_and_fails_the_gate_rather_than_passing_as_no_drift(bad_files, capsys, column):
+    code, out, err = _run(
+        capsys,
+        *("--reference", bad_files / "ref.parquet", "--current", bad_files / "current.parquet"),
+        *("--columns", column, "--fail-on-drift"),
+    )
+    report = _strict_json(out)
+    assert code == 1 and report["dataset"]["untestable_columns"] == [column] and report["columns"] == []
+    assert report["untestable"][0]["reason"] and f"{column!r} not tested" in err
+
+
+@pytest.mark.parametrize("output", ["json", "markdown"])
+def test_every_output_of_a_bad_input_is_well_formed(bad_files, capsys, output):
+    code, out, _ = _run(
+        capsys, "--reference", bad_files / "ref.parquet", "--current", bad_files / "current.parquet", "--format", output
+    )
+    assert code == 0
+    if output == "json":
+        assert _strict_json(out)["dataset"] == {
+            "drifted": True,
+            "share_drifted": 1.0,
+            "drifted_columns": ["x"],
+            "untestable_columns": ["id", "y"],
+            "alpha": 0.01,
+            "correction": "benjamini-hochberg",
+            "columns_tested": 1,
+        }
+    else:
+        assert "nan" not in out.lower() and "| id | categorical |" in out and "| y | numeric |" in out

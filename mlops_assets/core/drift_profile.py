@@ -1,13 +1,14 @@
 """The reference profile: built once per model version, then every window is checked against it.
 
-It keeps, per numeric column, a sorted sample (capped, 200k values by default), the interquartile range,
-min/max and null rate; per categorical column, the category counts; and for both, the calibration of the
-effect-size threshold (see ``drift``). Saved as one ``.npz`` file next to the model's other records, so a
-check of a new day never reloads the training data.
+It keeps, per numeric column, a sorted sample of the finite values (capped, 200k by default), their
+interquartile range, the observed min/max, the null rate and the count of +-inf; per categorical column, the
+category counts; and for both, the calibration of the effect-size threshold (see ``drift``). Saved as one
+``.npz`` file next to the model's other records, so a check of a new day never reloads the training data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
@@ -20,16 +21,18 @@ import pandas as pd
 from scipy import stats
 
 from mlops_assets.core.drift import (
+    CategoryCells,
     ColumnDrift,
     ColumnProfile,
     DriftInputError,
     DriftReport,
-    _counts,
-    _proportions,
+    UntestableColumn,
     categorical_effect,
-    chi2_test,
+    category_counts,
+    chi2_table,
     ks_test,
     numeric_effect,
+    proportions,
     psi,
 )
 from resources import atomic
@@ -53,6 +56,8 @@ def _numeric(series: pd.Series, column: str) -> np.ndarray:
 def _reject_mixed(series: pd.Series, column: str) -> None:
     """An object column holding both numbers and text is ambiguous: say so rather than guess a kind."""
     values = series.dropna()
+    with contextlib.suppress(TypeError):  # unhashable cells (lists, dicts) are looked at one by one
+        values = values.unique()  # a few categories to look at, not a million rows
     kinds = {isinstance(v, str) for v in values if not isinstance(v, bool)}
     if len(kinds) == 2:
         example = next(v for v in values if not isinstance(v, str))
@@ -89,16 +94,12 @@ class ReferenceProfile:
                 raise DriftInputError(f"reference column {column!r} has no non-missing values")
             null_rate = float(series.isna().mean())
             if _is_numeric(series):
-                values = _numeric(series, column)
-                sample = np.sort(rng.choice(values, max_sample, replace=False) if len(values) > max_sample else values)
-                q1, q3 = np.percentile(values, [25, 75])
-                spread = float(q3 - q1) or float(values.std()) or 1.0
-                profile = ColumnProfile(
-                    "numeric", len(values), null_rate, sample.tolist(), spread, float(values.min()), float(values.max())
-                )
+                profile = _numeric_profile(_numeric(series, column), null_rate, max_sample, rng)
             else:
                 _reject_mixed(series, column)
-                profile = ColumnProfile("categorical", int(series.notna().sum()), null_rate, counts=_counts(series))
+                profile = ColumnProfile(
+                    "categorical", int(series.notna().sum()), null_rate, counts=category_counts(series).to_dict()
+                )
             profile.natural_effect, profile.noise_scale = _calibrate(calibration[column], profile, rng)
             profiles[column] = profile
         return cls(profiles)
@@ -121,48 +122,31 @@ class ReferenceProfile:
             raise DriftInputError("the current window is empty")
         with ThreadPoolExecutor(max_workers=2) as pool:
             results = list(pool.map(lambda c: self._column(c, current[c]), chosen))
-        adjusted = stats.false_discovery_control([r.p_value for r in results], method="bh")
-        for result, p_adj in zip(results, adjusted, strict=True):
+        tested = [r for r in results if isinstance(r, ColumnDrift)]
+        adjusted = stats.false_discovery_control([r.p_value for r in tested], method="bh") if tested else []
+        for result, p_adj in zip(tested, adjusted, strict=True):
             result.p_value_adjusted = float(p_adj)
             result.drifted = bool(p_adj < alpha and result.effect_size > result.threshold)
-        return DriftReport(results, alpha)
+        return DriftReport(tested, alpha, [r for r in results if isinstance(r, UntestableColumn)])
 
-    def _column(self, column: str, series: pd.Series) -> ColumnDrift:
+    def _column(self, column: str, series: pd.Series) -> ColumnDrift | UntestableColumn:
         profile = self.columns[column]
         if profile.kind == "numeric":
-            if not _is_numeric(series) and series.notna().any():
-                values = _numeric(series, column)
-            else:
-                values = series.dropna().to_numpy(dtype=np.float64)
-            if len(values) == 0:
-                raise DriftInputError(f"current column {column!r} has no non-missing values")
-            reference = np.asarray(profile.sample)
-            statistic, p_value = ks_test(reference, values)
-            effect_values = values
-            if len(values) > EFFECT_SAMPLE:
-                effect_values = np.random.default_rng(0).choice(values, EFFECT_SAMPLE, replace=False)
-            effect = numeric_effect(reference, effect_values, profile.spread)
-            return ColumnDrift(
-                column,
-                "numeric",
-                "ks",
-                statistic,
-                p_value,
-                p_value,
-                effect,
-                "wasserstein/iqr",
-                profile.threshold(len(values)),
-                False,
-                profile.rows,
-                len(values),
-            )
+            return self._numeric_column(column, series, profile)
         _reject_mixed(series, column)
-        counts = _counts(series)
-        if not counts:
+        counts = category_counts(series)
+        if counts.empty:
             raise DriftInputError(f"current column {column!r} has no non-missing values")
-        statistic, p_value, categories = chi2_test(profile.counts, counts)
-        effect = categorical_effect(profile.counts, counts)
-        rows = sum(counts.values())
+        cells = CategoryCells.of(pd.Series(profile.counts, dtype=np.int64), counts)
+        rows = int(counts.sum())
+        if cells.unseen_share_expected == 1.0:
+            reason = (
+                f"each of the reference's {profile.rows} values occurs once (an identifier, or too few rows): any "
+                f"window from the same source is all new ({cells.unseen_share:.0%} of current rows are unseen); "
+                "leave the column out or map it to coarser categories"
+            )
+            return UntestableColumn(column, "categorical", reason, profile.rows, rows, unseen_share=cells.unseen_share)
+        statistic, p_value = chi2_table(cells.table())
         return ColumnDrift(
             column,
             "categorical",
@@ -170,13 +154,50 @@ class ReferenceProfile:
             statistic,
             p_value,
             p_value,
-            effect,
+            categorical_effect(cells),
             "jensen-shannon",
-            profile.threshold(rows),
+            max(profile.threshold(rows), cells.noise()),
             False,
             profile.rows,
             rows,
-            psi=psi(_proportions(profile.counts, categories), _proportions(counts, categories)),
+            psi=psi(proportions(cells.reference), proportions(cells.current)),
+            unseen_share=cells.unseen_share,
+            unseen_share_expected=cells.unseen_share_expected,
+        )
+
+    @staticmethod
+    def _numeric_column(column: str, series: pd.Series, profile: ColumnProfile) -> ColumnDrift | UntestableColumn:
+        if not _is_numeric(series) and series.notna().any():
+            values = _numeric(series, column)
+        else:
+            values = series.dropna().to_numpy(dtype=np.float64)
+        if len(values) == 0:
+            raise DriftInputError(f"current column {column!r} has no non-missing values")
+        values, nonfinite = _finite(values)
+        reference = np.asarray(profile.sample)
+        if len(reference) == 0 or len(values) == 0:
+            window, count = ("reference", profile.nonfinite) if len(reference) == 0 else ("current window", nonfinite)
+            reason = f"the {window} has no finite values ({count} are +-inf)"
+            return UntestableColumn(column, "numeric", reason, profile.rows, len(values), profile.nonfinite, nonfinite)
+        statistic, p_value = ks_test(reference, values)
+        effect_values = values
+        if len(values) > EFFECT_SAMPLE:
+            effect_values = np.random.default_rng(0).choice(values, EFFECT_SAMPLE, replace=False)
+        return ColumnDrift(
+            column,
+            "numeric",
+            "ks",
+            statistic,
+            p_value,
+            p_value,
+            numeric_effect(reference, effect_values, profile.spread),
+            "wasserstein/iqr",
+            profile.threshold(len(values)),
+            False,
+            profile.rows,
+            len(values),
+            nonfinite_reference=profile.nonfinite,
+            nonfinite_current=nonfinite,
         )
 
     def save(self, path: str | Path) -> Path:
@@ -196,16 +217,37 @@ class ReferenceProfile:
                 profile = ColumnProfile(**fields)
                 if profile.kind == "numeric":
                     profile.sample = data[f"sample::{name}"].tolist()
+                if not np.isfinite([profile.natural_effect, profile.noise_scale]).all():
+                    raise DriftInputError(
+                        f"{path}: column {name!r} was calibrated on +-inf values by an older drift engine, so its "
+                        "threshold is NaN; rebuild the profile"
+                    )
                 columns[name] = profile
         return cls(columns)
 
 
+def _finite(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """(the finite values, how many +-inf were left out): one +-inf turns every mean and distance into NaN."""
+    finite = np.isfinite(values)
+    dropped = len(values) - int(finite.sum())
+    return (values[finite] if dropped else values), dropped
+
+
+def _numeric_profile(values: np.ndarray, null_rate: float, max_sample: int, rng: np.random.Generator) -> ColumnProfile:
+    low, high = (float(values.min()), float(values.max())) if len(values) else (None, None)
+    values, nonfinite = _finite(values)
+    if len(values) == 0:
+        return ColumnProfile("numeric", 0, null_rate, low=low, high=high, nonfinite=nonfinite)
+    sample = np.sort(rng.choice(values, max_sample, replace=False) if len(values) > max_sample else values)
+    q1, q3 = np.percentile(values, [25, 75])
+    spread = float(q3 - q1) or float(values.std()) or 1.0
+    return ColumnProfile("numeric", len(values), null_rate, sample.tolist(), spread, low, high, nonfinite=nonfinite)
+
+
 def _effect(profile: ColumnProfile, reference: pd.Series, current: pd.Series) -> float:
     if profile.kind == "numeric":
-        return numeric_effect(
-            np.sort(reference.dropna().to_numpy(np.float64)), current.dropna().to_numpy(np.float64), profile.spread
-        )
-    return categorical_effect(_counts(reference), _counts(current))
+        return numeric_effect(np.sort(reference.to_numpy(np.float64)), current.to_numpy(np.float64), profile.spread)
+    return categorical_effect(CategoryCells.of(category_counts(reference), category_counts(current)))
 
 
 def _calibrate(series: pd.Series, profile: ColumnProfile, rng: np.random.Generator) -> tuple[float, float]:
@@ -217,7 +259,8 @@ def _calibrate(series: pd.Series, profile: ColumnProfile, rng: np.random.Generat
     """
     values = series.reset_index(drop=True)
     if profile.kind == "numeric":
-        values = pd.to_numeric(values, errors="coerce")
+        values = pd.to_numeric(values, errors="coerce").astype(np.float64)
+        values = values[np.isfinite(values.to_numpy())]
     values = values.dropna().reset_index(drop=True)
     n = len(values)
     if n < 2 * CHUNKS:

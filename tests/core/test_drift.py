@@ -1,4 +1,6 @@
 import datetime as dt
+import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -137,7 +139,12 @@ def test_a_constant_column_is_a_defined_result():
     assert not same.drifted and moved.drifted
 
 
-cells = st.one_of(st.floats(allow_nan=True, allow_infinity=False, width=32), st.text(max_size=3), st.none())
+cells = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.text(max_size=3), st.none())
+
+
+def _strict_json(text: str) -> dict:
+    """Parse as any JSON reader would: NaN and Infinity are not JSON."""
+    return json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
 
 
 @settings(max_examples=60, deadline=None)
@@ -147,4 +154,111 @@ def test_any_input_ends_in_a_report_or_a_drift_input_error(ref, cur):
         report = ReferenceProfile.from_frame(pd.DataFrame({"x": ref})).compare(pd.DataFrame({"x": cur}))
     except DriftInputError:
         return
-    assert report.columns[0].column == "x" and 0.0 <= report.columns[0].p_value <= 1.0
+    # the column is either tested, with finite numbers, or reported untestable with a reason
+    assert [c.column for c in report.columns + report.untestable] == ["x"]
+    for column in report.columns:
+        assert 0.0 <= column.p_value <= 1.0 and math.isfinite(column.effect_size) and math.isfinite(column.threshold)
+    assert all(c.reason for c in report.untestable)
+    _strict_json(json.dumps(report.to_dict(), allow_nan=False))
+
+
+def _with_infinities(values: np.ndarray, count: int, seed: int) -> np.ndarray:
+    values = values.copy()
+    at = np.random.default_rng(seed).choice(len(values), count, replace=False)
+    values[at] = np.where(np.arange(len(at)) % 2, np.inf, -np.inf)
+    return values
+
+
+@pytest.mark.parametrize(("reference_inf", "current_inf"), [(20, 0), (4_000, 0), (200, 50), (0, 250)], ids=str)
+def test_a_shifted_window_is_flagged_whatever_infinities_either_side_holds(reference_inf, current_inf):
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame({"x": _with_infinities(rng.normal(0, 1, 20_000), reference_inf, 1)})
+    current = pd.DataFrame({"x": _with_infinities(rng.normal(1, 1, 5_000), current_inf, 2)})
+    column = ReferenceProfile.from_frame(reference).compare(current).columns[0]
+    assert column.drifted and math.isfinite(column.effect_size) and math.isfinite(column.threshold)
+    assert (column.nonfinite_reference, column.nonfinite_current) == (reference_inf, current_inf)
+    assert (column.rows_reference, column.rows_current) == (20_000 - reference_inf, 5_000 - current_inf)
+
+
+@pytest.mark.parametrize("reference_inf", [20, 4_000])
+def test_infinities_in_the_reference_do_not_alarm_on_a_same_distribution_window(reference_inf):
+    rng = np.random.default_rng(4)
+    reference = pd.DataFrame({"x": _with_infinities(rng.normal(0, 1, 20_000), reference_inf, 1)})
+    report = ReferenceProfile.from_frame(reference).compare(pd.DataFrame({"x": rng.normal(0, 1, 5_000)}))
+    assert not report.drifted and not report.untestable
+
+
+@pytest.mark.parametrize(
+    ("reference", "current", "reason"),
+    [
+        ([np.inf, -np.inf] * 50, list(range(100)), "the reference has no finite values (100 are +-inf)"),
+        (list(range(100)), [np.inf] * 30, "the current window has no finite values (30 are +-inf)"),
+    ],
+    ids=["all-inf-reference", "all-inf-current"],
+)
+def test_a_column_without_finite_values_is_untestable_not_undrifted(reference, current, reason):
+    report = ReferenceProfile.from_frame(pd.DataFrame({"x": reference})).compare(pd.DataFrame({"x": current}))
+    assert report.columns == [] and report.to_dict()["dataset"]["untestable_columns"] == ["x"]
+    assert report.untestable[0].reason == reason and "not tested" in report.to_markdown()
+
+
+def _ids(prefix: str, rows: int, seed: int, distinct: int = 20_000, zipf: float | None = None) -> pd.Series:
+    """A high-cardinality string column: ``rows`` draws among ``distinct`` ids, uniform or Zipf-weighted."""
+    weights = None if zipf is None else np.arange(1, distinct + 1) ** -zipf
+    drawn = np.random.default_rng(seed).choice(distinct, rows, p=None if weights is None else weights / weights.sum())
+    return pd.Series(np.char.add(prefix, drawn.astype(str)))
+
+
+@pytest.fixture(scope="module", params=[None, 1.1], ids=["uniform-ids", "zipf-ids"])
+def ids_profile(request) -> tuple[ReferenceProfile, float | None]:
+    return ReferenceProfile.from_frame(pd.DataFrame({"id": _ids("a", 100_000, 0, zipf=request.param)})), request.param
+
+
+@pytest.mark.parametrize("unseen", [1.0, 0.3, 0.1])
+def test_unseen_high_cardinality_categories_are_flagged_with_their_share(ids_profile, unseen):
+    profile, zipf = ids_profile
+    new = int(100_000 * unseen)
+    current = pd.concat([_ids("a", 100_000 - new, 1, zipf=zipf), _ids("b", new, 2, zipf=zipf)])
+    report = profile.compare(pd.DataFrame({"id": current}))
+    column = report.columns[0]
+    assert column.drifted and column.effect_size > column.threshold
+    assert column.unseen_share >= unseen and column.unseen_share_expected < 0.1
+    assert f"unseen categories {column.unseen_share:.1%}" in report.to_markdown()
+
+
+@pytest.mark.parametrize("rows", [100_000, 3_000])
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_same_distribution_sample_of_a_high_cardinality_column_is_not_flagged(ids_profile, rows, seed):
+    profile, zipf = ids_profile
+    column = profile.compare(pd.DataFrame({"id": _ids("a", rows, seed, zipf=zipf)})).columns[0]
+    assert not column.drifted, column
+    assert column.unseen_share == pytest.approx(column.unseen_share_expected, abs=0.02)
+
+
+def test_a_column_of_identifiers_is_untestable_not_undrifted():
+    reference = pd.DataFrame({"id": [f"a{i}" for i in range(100_000)]})
+    current = pd.DataFrame({"id": [f"b{i}" for i in range(100_000)]})
+    report = ReferenceProfile.from_frame(reference).compare(current)
+    assert report.columns == [] and report.untestable[0].unseen_share == 1.0
+    assert "occurs once" in report.untestable[0].reason
+
+
+@pytest.mark.parametrize(
+    ("reference", "current"),
+    [
+        (pd.DataFrame({"x": [np.inf, 1.0, 2.0] * 100}), pd.DataFrame({"x": [5.0, 6.0] * 100})),
+        (pd.DataFrame({"x": [1.0, 2.0] * 100}), pd.DataFrame({"x": [np.inf, -np.inf] * 10})),
+        (pd.DataFrame({"id": [f"a{i}" for i in range(1_000)]}), pd.DataFrame({"id": [f"b{i}" for i in range(1_000)]})),
+    ],
+    ids=["inf-reference", "all-inf-current", "identifiers"],
+)
+def test_the_report_is_strict_json(reference, current):
+    report = ReferenceProfile.from_frame(reference).compare(current).to_dict()
+    assert _strict_json(json.dumps(report, allow_nan=False)) == report
+
+
+def test_a_saved_profile_calibrated_on_infinities_by_an_older_engine_must_be_rebuilt(tmp_path):
+    profile = ReferenceProfile.from_frame(pd.DataFrame({"x": np.arange(100.0)}))
+    profile.columns["x"].natural_effect = float("nan")  # what +-inf in the reference used to leave behind
+    with pytest.raises(DriftInputError, match=r"'x' was calibrated on \+-inf .* rebuild the profile"):
+        ReferenceProfile.load(profile.save(tmp_path / "old.profile"))
