@@ -14,9 +14,36 @@ from mlops_assets.cli_errors import EXIT_USAGE, UserError
 def _demo(args: argparse.Namespace) -> int:
     from mlops_assets.demo import run_demo
 
-    summary = run_demo(days=args.days, rows_per_day=args.rows_per_day, fresh=args.fresh)
+    summary = run_demo(
+        days=args.days,
+        rows_per_day=args.rows_per_day,
+        fresh=args.fresh,
+        interval_s=args.interval,
+        tuning_trials=args.tuning_trials,
+        live_every_s=args.live,
+    )
     print(summary.render())
     return 0 if summary.champion_version != "none" else 1
+
+
+def _land(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from mlops_assets.producer import land_days
+
+    landing = _resources()["landing"]
+    days = land_days(
+        landing, dt.date.fromisoformat(args.start), args.days, scenario=args.scenario, rows_per_day=args.rows_per_day
+    )
+    print(f"landed {len(days)} day(s) {days[0]}..{days[-1]} in {landing.root}; the landing sensor ingests them")
+    return 0
+
+
+def _approve(args: argparse.Namespace) -> int:
+    from mlops_assets.approval import approve
+
+    print(approve(_resources()["registry"], args.version, args.by))
+    return 0
 
 
 def _status(_: argparse.Namespace) -> int:
@@ -58,32 +85,6 @@ def _features(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refresh(_: argparse.Namespace) -> int:
-    import dagster as dg
-
-    from mlops_assets.dagster_home import ensure_dagster_home
-    from mlops_assets.definitions import build_definitions
-    from mlops_assets.staleness import REFRESHABLE, refresh
-    from resources.profiles import data_dir
-
-    ensure_dagster_home(data_dir())
-    defs, instance = build_definitions(), dg.DagsterInstance.get()
-    graph = defs.resolve_asset_graph()
-    selected = REFRESHABLE.resolve(graph)
-    inputs = {parent for key in selected for parent in graph.get(key).parent_keys} - selected
-    never = sorted(key.to_user_string() for key in inputs if instance.get_latest_materialization_event(key) is None)
-    if never:
-        raise UserError(f"nothing to refresh from: {', '.join(never)} never materialized; run `mlops demo` first")
-    try:
-        report = refresh(defs, instance, REFRESHABLE)
-    except dg.Failure as exc:  # an asset refused its inputs and said why
-        raise UserError(f"{exc.description}; the run is in the Dagster UI (`mlops dev`)") from exc
-    for number, keys in enumerate(report.rounds, 1):
-        print(f"round {number}: materialized {', '.join(keys)}")
-    print(f"up to date, not recomputed: {', '.join(report.fresh) or 'nothing'}")
-    return 0
-
-
 def _dev(args: argparse.Namespace) -> int:
     from mlops_assets.dagster_home import ensure_dagster_home
     from resources.profiles import data_dir, project_root
@@ -118,7 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=21, help="days of history to ingest (default 21)")
     demo.add_argument("--rows-per-day", type=int, default=1_500)
     demo.add_argument("--fresh", action="store_true", help="delete the data folder first")
+    demo.add_argument("--interval", type=int, default=2, help="sensor and automation tick interval, seconds")
+    demo.add_argument("--tuning-trials", type=int, default=2, help="Optuna trials per retrain (default 2)")
+    demo.add_argument("--live", type=float, default=0.0, metavar="SECONDS", help="then land a day every SECONDS")
     demo.set_defaults(func=_demo)
+    land = sub.add_parser("land", help="land generated days in the landing folder (the landing sensor ingests them)")
+    land.add_argument("--start", required=True, help="first day, e.g. 2026-01-22")
+    land.add_argument("--days", type=int, default=1)
+    land.add_argument("--scenario", default="none", help="none, covariate_shift, concept_shift, missing_spike, ...")
+    land.add_argument("--rows-per-day", type=int, default=1_500)
+    land.set_defaults(func=_land)
+    approve = sub.add_parser("approve", help="approve the promotion of a challenger awaiting approval")
+    approve.add_argument("version", help="registry version number, e.g. 3")
+    approve.add_argument("--by", required=True, help="who approves (recorded in the registry)")
+    approve.set_defaults(func=_approve)
     status = sub.add_parser("status", help="latest materializations, champion and alias history")
     status.set_defaults(func=_status)
     dev = sub.add_parser("dev", help="open the Dagster UI on the local instance (dagster dev -w workspace.yaml)")
@@ -137,9 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("version", help="registry version number, e.g. 3")
     again.add_argument("--format", choices=("text", "json"), default="text")
     again.set_defaults(func=_reproduce)
-    sub.add_parser(
-        "refresh", help="materialize only the stale assets (changed code or inputs), as the UI's 'unsynced'"
-    ).set_defaults(func=_refresh)
     features = sub.add_parser("features", help="feature views, features, owners and the model versions using them")
     features.add_argument("--format", choices=("text", "json"), default="text")
     features.set_defaults(func=_features)

@@ -12,7 +12,27 @@ freshness:
 telemetry:
   enabled: false
 run_queue:
-  max_concurrent_runs: 2
+  max_concurrent_runs: 3
+  tag_concurrency_limits:
+    # one retrain or deployment decision at a time: two drift events queue instead of racing
+    - key: mlops/model
+      limit: 1
+# a run whose worker dies is marked failed (the code server notices the dead process; monitoring covers
+# runs stuck while starting or cancelling) and retried once from the failure, without a second decision
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 60
+  poll_interval_seconds: 5
+run_retries:
+  enabled: true
+  max_retries: 1
+  retry_on_asset_or_op_failure: false
+sensors:
+  use_threads: true
+  num_workers: 4
+auto_materialize:
+  use_sensors: true
 """
 
 
@@ -29,7 +49,8 @@ def ensure_dagster_home(data_dir: Path) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or default).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text((project_root() / "deploy" / "dagster.yaml").read_text() if production else DAGSTER_YAML)
+    wanted = (project_root() / "deploy" / "dagster.yaml").read_text() if production else DAGSTER_YAML
+    if not config.exists() or (config.read_text() != wanted and config.read_text().startswith("# Written by")):
+        config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -20,19 +20,21 @@ from mlops_assets import (
     validation,
 )
 from resources.profiles import build_resources
-from sensors.drift import RETRAIN_JOB, drift_sensor, performance_sensor
+from sensors.canary import canary_sensor
+from sensors.drift import drift_sensor
+from sensors.jobs import DEPLOY_JOB, INGEST_JOB, RETRAIN_JOB
+from sensors.landing import landing_sensor
+from sensors.settings import DEFAULT_STATUS, INTERVAL_SECONDS
 
 LIFECYCLE_MODULES = (ingestion, validation, features, datasets, training, evaluation, registry, deployment, monitoring)
-RETRAIN_SELECTION = dg.AssetSelection.assets(
-    "customer_feature_table",
-    "feature_store_registry",
-    "online_features",
-    "training_dataset",
-    "trained_model",
-    "model_evaluation",
-    "registered_model",
-    "triton_model_repository",
-    "canary_deployment",
+AUTOMATION_SENSOR = dg.AutomationConditionSensorDefinition(
+    "automation",
+    target=dg.AssetSelection.all(),
+    default_status=DEFAULT_STATUS,
+    minimum_interval_seconds=INTERVAL_SECONDS,
+    # runs straight to the run queue: a backfill would add the backfill daemon's tick to every step of the loop
+    emit_backfills=False,
+    description="Evaluates the assets' automation conditions: validation, features, reports, reference profile.",
 )
 
 
@@ -42,25 +44,17 @@ def build_definitions(profile: str | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         resources=build_resources(profile),
-        jobs=[
-            dg.define_asset_job(
-                RETRAIN_JOB,
-                selection=RETRAIN_SELECTION,
-                description="Rebuild features and dataset, retrain, evaluate, register a challenger.",
-                # deploy/dagster.yaml limits runs with this tag to one at a time: two drift events
-                # queue their retrains instead of racing to register challengers
-                tags={"mlops/model": "churn"},
-                # a sensor's retrain continues the model's Optuna study with a small budget
-                config={"ops": {"trained_model": {"config": {"tuning_trials": 6, "tuning_timeout_s": 120.0}}}},
-            ),
-        ],
-        sensors=[drift_sensor, performance_sensor],
+        jobs=[INGEST_JOB, RETRAIN_JOB, DEPLOY_JOB],
+        sensors=[landing_sensor, drift_sensor, canary_sensor, AUTOMATION_SENSOR],
         executor=_executor(),
     )
 
 
-def _executor() -> dg.ExecutorDefinition | None:
-    """``MLOPS_EXECUTOR=k8s``: every step in its own Kubernetes pod (dagster-k8s); else Dagster's default.
+def _executor() -> dg.ExecutorDefinition:
+    """``MLOPS_EXECUTOR=k8s``: every step in its own Kubernetes pod (dagster-k8s); else one process per run.
+
+    The in-process executor runs a run's steps in the run's own process: on one machine a subprocess per
+    step would import Dagster, pandas and the model stack again for every step (seconds each).
 
     Imported only when asked for, so dagster-k8s stays off the Definitions load path of the default setup.
     The image, namespace and service account come from the K8sRunLauncher the Helm chart configures.
@@ -68,7 +62,7 @@ def _executor() -> dg.ExecutorDefinition | None:
     import os
 
     if os.environ.get("MLOPS_EXECUTOR", "") != "k8s":
-        return None
+        return dg.in_process_executor
     from resources.k8s import step_executor
 
     return step_executor()

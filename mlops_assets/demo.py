@@ -1,7 +1,10 @@
-"""``mlops demo``: the whole lifecycle once, on the bundled generator, on embedded defaults.
+"""``mlops demo``: the self-healing loop under Dagster's own daemon, on embedded defaults.
 
-It records its runs in the local ``DAGSTER_HOME``, so ``make dev`` afterwards shows every materialization,
-check and metadata plot in the Dagster UI.
+The demo only does what the world outside Dagster does: it lands data (a history, a normal day, a drifted
+stretch) and sends live traffic through the gateway. Everything else is launched by Dagster: the landing
+sensor ingests, automation validates, builds features and reports, the drift sensor trains the first model
+and retrains on drift, the canary sensor decides. It ends with a summary and a timeline read from the
+instance, stops what it started, and leaves the instance for ``make dev``.
 """
 
 from __future__ import annotations
@@ -9,208 +12,240 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dagster as dg
 
+from mlops_assets.check_history import completed_evaluations
 from mlops_assets.dagster_home import ensure_dagster_home
-from mlops_assets.lifecycle_runs import auto_approval, build_downstream, ingest_days, monitor_day
-from resources.profiles import data_dir, resolved
+from mlops_assets.producer import land_days
+from mlops_assets.timeline import TimelineRow, run_timeline
+from resources.profiles import data_dir, project_root, resolved
 
 FIRST_DAY = dt.date(2026, 1, 1)
 DRIFT_DAYS = 4
+"""Drifted days landed together: labels arrive three days late, so a retrain learns the shift only from a
+few days of it."""
+AUTO_APPROVER = "mlops demo (automatic approval)"
+DATA_DRIFT = dg.AssetCheckKey(dg.AssetKey("data_drift_report"), "no_data_drift")
+
+
+class DemoError(RuntimeError):
+    """The loop did not reach a milestone in time; the message says which and where the logs are."""
 
 
 @dataclass
 class DemoSummary:
-    """What the demo did, for the closing summary."""
+    """What the demo saw, for the closing summary."""
 
-    materialized: dict[str, int] = field(default_factory=dict)
     champion_version: str = "none"
     champion_sha256: str = ""
     oot_roc_auc: float = float("nan")
-    dataset_version: str = ""
-    quarantined_rows: int = 0
-    seconds: float = 0.0
     lines: list[str] = field(default_factory=list)
+    timeline: list[TimelineRow] = field(default_factory=list)
+    seconds: float = 0.0
 
     def render(self) -> str:
-        rows = "\n".join(f"  {key:<24} {count}" for key, count in sorted(self.materialized.items()))
+        runs = [row.render() for row in self.timeline]
+        launchers = sorted({row.launched_by for row in self.timeline})
         return "\n".join(
             [
                 "",
                 "=== mlops demo: summary ===",
-                f"materialized (asset: materializations in this demo):\n{rows}",
-                f"dataset version          {self.dataset_version}",
-                f"champion model version   {self.champion_version} (sha256 {self.champion_sha256[:16]})",
-                f"champion OOT ROC AUC     {self.oot_roc_auc:.4f}",
-                f"quarantined rows         {self.quarantined_rows}",
                 *self.lines,
+                f"champion model version   v{self.champion_version} (sha256 {self.champion_sha256[:16]})",
+                f"champion OOT ROC AUC     {self.oot_roc_auc:.4f}",
+                f"runs                     {len(self.timeline)}, launched by {', '.join(launchers)}",
                 f"took                     {self.seconds:.1f} s",
+                "",
+                "timeline (UTC start, duration, job, launched by, trigger, status, outcome):",
+                *runs,
+                "",
                 "where to look:",
-                "  Dagster UI   make dev        -> http://127.0.0.1:3000 (asset graph, checks, metadata, freshness)",
+                "  Dagster UI   make dev        -> http://127.0.0.1:3000 (runs, sensors, checks, asset graph)",
                 "  MLflow UI    make mlflow-ui  -> http://127.0.0.1:5000 (runs, registry, aliases)",
-                "  gateway      .venv/bin/mlops serve -> http://127.0.0.1:8080/v1/predict, /metrics (Prometheus)",
                 "  status       .venv/bin/mlops status",
             ]
         )
 
 
-TUNED = {"ops": {"trained_model": {"config": {"tuning_trials": 6, "tuning_timeout_s": 60.0}}}}
-"""The demo tunes every training with a small Optuna budget (trials are MLflow child runs)."""
+class Loop:
+    """The running platform: daemon, serving stack and traffic, and the instance to watch them through."""
 
+    def __init__(self, interval_s: int, tuning_trials: int) -> None:
+        from mlops_assets.definitions import build_definitions
+        from resources.dagster_daemon import DaemonProcess
 
-def _count(results: list[dg.ExecuteInProcessResult]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for result in results:
-        for event in result.get_asset_materialization_events():
-            key = event.asset_key.to_user_string()
-            counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
-def _burst(stack: object, entity_ids: list[int], requests: int, batch: int = 20) -> dict[str, float]:
-    """Send ``requests`` predictions through the gateway in batches; return latency and fallback figures."""
-    import httpx
-    import numpy as np
-
-    latencies, fallbacks, served = [], 0, 0
-    with httpx.Client(base_url=stack.url, timeout=10) as client:  # type: ignore[attr-defined]
-        for i in range(20):  # warm up connections, Feast's registry cache and both Triton instances
-            client.post("/v1/predict", json={"entity_ids": [entity_ids[i % len(entity_ids)]]})
-        for start in range(0, requests, batch):
-            ids = [entity_ids[(start + i) % len(entity_ids)] for i in range(batch)]
-            began = time.perf_counter()
-            body = client.post("/v1/predict", json={"entity_ids": ids}).raise_for_status().json()
-            latencies.append((time.perf_counter() - began) * 1000)
-            served += len(body["predictions"])
-            fallbacks += sum(p["fallback"] for p in body["predictions"])
-    stack.gateway.log.flush()  # type: ignore[attr-defined]
-    return {
-        "served": served,
-        "fallbacks": fallbacks,
-        "p50_ms": float(np.percentile(latencies, 50)),
-        "p99_ms": float(np.percentile(latencies, 99)),
-    }
-
-
-def _drift(
-    defs: dg.Definitions, instance: dg.DagsterInstance, last: dt.date, rows_per_day: int, summary: DemoSummary
-) -> list[dg.ExecuteInProcessResult]:
-    """Monitor a normal day, inject covariate shift into the next days and monitor those."""
-    results = [monitor_day(defs, instance, last.isoformat(), quiet=True)]
-    first_drift, last_drift = last + dt.timedelta(days=1), last + dt.timedelta(days=DRIFT_DAYS)
-    shift = {"rows_per_day": rows_per_day, "scenario": "covariate_shift"}
-    results.append(ingest_days(defs, instance, first_drift.isoformat(), last_drift.isoformat(), shift, quiet=True))
-    for offset in range(DRIFT_DAYS):
-        results.append(monitor_day(defs, instance, (first_drift + dt.timedelta(days=offset)).isoformat(), quiet=True))
-    lake = resolved(defs.resources)["lake"]
-    normal = lake.read_json("monitoring", "data_drift", f"{last.isoformat()}.json")["dataset"]
-    shifted = lake.read_json("monitoring", "data_drift", f"{first_drift.isoformat()}.json")
-    top = sorted((c for c in shifted["columns"] if c["drifted"]), key=lambda c: -c["effect_size"])[:3]
-    summary.lines.append(f"drift on {last} (normal)   {normal['share_drifted']:.0%} of columns drifted")
-    summary.lines.append(
-        f"drift on {first_drift} (shifted) {shifted['dataset']['share_drifted']:.0%} of columns drifted; top: "
-        + ", ".join(f"{c['column']} (effect {c['effect_size']:.2f} > {c['threshold']:.2f})" for c in top)
-    )
-    return results
-
-
-def _heal(
-    defs: dg.Definitions, instance: dg.DagsterInstance, stack: object, ids: list[int], summary: DemoSummary
-) -> list[dg.ExecuteInProcessResult]:
-    """Ask the drift sensor, run the retrain it requests, canary the challenger on live traffic, decide."""
-    from mlops_assets.definitions import RETRAIN_SELECTION
-    from sensors.drift import drift_sensor
-
-    context = dg.build_sensor_context(instance=instance, resources=resolved(defs.resources))
-    requests = drift_sensor(context).run_requests or []
-    summary.lines.append(
-        f"drift sensor             requested {len(requests)} retrain(s): "
-        + ", ".join(r.run_key or "" for r in requests)
-    )
-    results = []
-    canary = {"ops": {"canary_deployment": {"config": {"challenger_share": 0.3}}, **TUNED["ops"]}}
-    for request in requests:
-        tags = {**request.tags, "dagster/run_key": request.run_key or "", "dagster/sensor_name": "drift_sensor"}
-        results.append(build_downstream(defs, instance, canary, selection=RETRAIN_SELECTION, quiet=True, tags=tags))
-    if not requests:
-        return results
-    traffic = _burst(stack, ids, 2_000)
-    summary.lines.append(f"canary traffic           {traffic['served']} predictions, {traffic['fallbacks']} fallbacks")
-    rollout = {
-        "ops": {
-            "production_deployment": {
-                "config": {"approved_by": "mlops demo (automatic approval)", "automatic_approval": True}
-            }
+        root = data_dir()
+        self.home = ensure_dagster_home(root)
+        self.resources = resolved(build_definitions().resources)
+        self.resources["registry"].ensure_model()  # the tracking store exists before sensors read it at once
+        self.instance = dg.DagsterInstance.get()
+        env = {
+            "MLOPS_DATA_DIR": str(root),
+            "DAGSTER_HOME": str(self.home),
+            "MLOPS_SENSOR_INTERVAL_SECONDS": str(interval_s),
+            "MLOPS_AUTO_APPROVE": AUTO_APPROVER,
+            "MLOPS_RETRAIN_TUNING_TRIALS": str(tuning_trials),
+            "MLOPS_CANARY_SHARE": "0.3",
         }
-    }
-    decision = build_downstream(
-        defs,
-        instance,
-        rollout,
-        quiet=True,
-        selection=dg.AssetSelection.assets("production_deployment", "reference_profile"),
-    )
-    results.append(decision)
-    meta = decision.asset_materializations_for_node("production_deployment")[0].metadata
-    summary.lines.append(f"canary + promotion gate  {meta['decision'].value}")
-    summary.lines += [f"                           {line}" for line in meta["reasons"].value.splitlines()]
-    return results
+        self.daemon = DaemonProcess(project_root() / "workspace.yaml", root / "logs" / "dagster-daemon.log", env)
+        self.stack = None
+        self.traffic = None
+
+    def wait(self, what: str, predicate: Callable[[], object], timeout_s: float) -> object:
+        """Poll ``predicate`` until it returns something truthy; a dead daemon or the deadline is an error."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if value := predicate():
+                return value
+            if not self.daemon.alive():
+                raise DemoError(f"the Dagster daemon exited while waiting for {what}; see {self.daemon.log_path}")
+            time.sleep(1.0)
+        raise DemoError(f"timed out after {timeout_s:.0f} s waiting for {what}; see {self.daemon.log_path}")
+
+    def serve(self) -> None:
+        """Start Triton, the gateway and a traffic generator on the champion the loop promoted."""
+        import pandas as pd
+
+        from mlops_assets.serving.stack import ServingStack
+        from mlops_assets.serving.traffic_generator import TrafficGenerator
+
+        feast = self.resources["feast"]
+        self.stack = ServingStack(self.resources["serving"], feast).start()
+        ids = pd.read_parquet(feast.source_path, columns=["customer_id"])["customer_id"].unique().tolist()
+        self.traffic = TrafficGenerator(self.stack.url, ids, batch=20, pause_s=0.1).start()
+
+    def stop(self) -> None:
+        if self.traffic is not None:
+            self.traffic.stop()
+        if self.stack is not None:
+            self.stack.stop()
+        self.daemon.stop()
+
+    def champion(self) -> str | None:
+        """The champion's version once its reference profile and the online store are ready."""
+        champion = self.resources["registry"].version_by_alias("champion")
+        if champion is None:
+            return None
+        latest = self.instance.get_latest_materialization_events(
+            [dg.AssetKey("reference_profile"), dg.AssetKey("online_features")]
+        )
+        reference = latest.get(dg.AssetKey("reference_profile"))
+        if reference is None or latest.get(dg.AssetKey("online_features")) is None:
+            return None
+        profiled = reference.asset_materialization.metadata.get("champion_version")
+        return str(champion.version) if profiled and str(profiled.value) == str(champion.version) else None
+
+    def verdict(self, day: str) -> str | None:
+        """``passed`` or ``failed`` once the data-drift check of ``day`` has been evaluated."""
+        for verdict in completed_evaluations(self.instance, DATA_DRIFT, limit=50):
+            if verdict.metadata.get("day") == day:
+                return "passed" if verdict.passed else "failed"
+        return None
+
+    def settle(self, quiet_s: float = 10.0, timeout_s: float = 300) -> None:
+        """Wait until no run has been queued or in progress for ``quiet_s``, so stopping interrupts nothing.
+
+        A quiet moment, not just an idle one: a finished run often makes automation request the next one a
+        tick later (a promotion, then the new champion's reference profile).
+        """
+        busy = [
+            dg.DagsterRunStatus.QUEUED,
+            dg.DagsterRunStatus.NOT_STARTED,
+            dg.DagsterRunStatus.STARTING,
+            dg.DagsterRunStatus.STARTED,
+        ]
+        idle_since = [time.monotonic()]
+
+        def quiet() -> bool:
+            if self.instance.get_runs(dg.RunsFilter(statuses=busy), limit=1):
+                idle_since[0] = time.monotonic()
+            return time.monotonic() - idle_since[0] >= quiet_s
+
+        self.wait("a quiet moment with no run in flight", quiet, timeout_s)
+
+    def finished_run(self, job: str, trigger_prefix: str) -> dg.DagsterRun | None:
+        """The newest finished run of ``job`` whose trigger tag starts with ``trigger_prefix``."""
+        for run in self.instance.get_runs(dg.RunsFilter(job_name=job), limit=20):
+            ours = run.tags.get("mlops/trigger", "").startswith(trigger_prefix) and run.is_finished
+            if ours and (run.status == dg.DagsterRunStatus.SUCCESS or run.tags.get("dagster/will_retry") != "true"):
+                return run
+        return None
 
 
-def run_demo(days: int = 21, rows_per_day: int = 1_500, fresh: bool = False) -> DemoSummary:
-    """Ingest, train, deploy to a local Triton, serve, inject drift, retrain, canary, decide; summarise."""
-    import pandas as pd
+def _decision(loop: Loop) -> str:
+    event = loop.instance.get_latest_materialization_event(dg.AssetKey("production_deployment"))
+    return str(event.asset_materialization.metadata["decision"].value) if event else "no decision"
 
-    from mlops_assets.definitions import build_definitions
-    from mlops_assets.serving.stack import ServingStack
 
-    started = time.perf_counter()
-    root = data_dir()
-    if fresh and root.exists():
-        shutil.rmtree(root)
-    ensure_dagster_home(root)
-    defs = build_definitions()
-    resources = resolved(defs.resources)
-    instance = dg.DagsterInstance.get()
+def run_demo(
+    days: int = 21,
+    rows_per_day: int = 1_500,
+    fresh: bool = False,
+    interval_s: int = 2,
+    tuning_trials: int = 2,
+    live_every_s: float = 0.0,
+) -> DemoSummary:
+    """Land data, let the daemon heal the model, summarise; with ``live_every_s`` keep landing days."""
+    started, since = time.perf_counter(), dt.datetime.now(dt.UTC)
+    if fresh and data_dir().exists():
+        shutil.rmtree(data_dir())
+    loop = Loop(interval_s, tuning_trials)
+    landing, summary = loop.resources["landing"], DemoSummary()
     last = FIRST_DAY + dt.timedelta(days=days - 1)
-    history = {"rows_per_day": rows_per_day}
-    results = [
-        ingest_days(defs, instance, FIRST_DAY.isoformat(), last.isoformat(), history, quiet=True),
-        build_downstream(defs, instance, {"ops": {**auto_approval()["ops"], **TUNED["ops"]}}, quiet=True),
-    ]
-    summary = DemoSummary()
-    first = resources["registry"].version_by_alias("champion")
-    summary.lines.append(f"first champion           v{first.version if first else 'none'}")
-    stack = ServingStack(resources["serving"], resources["feast"]).start()
     try:
-        ids = pd.read_parquet(resources["feast"].source_path, columns=["customer_id"])["customer_id"].unique().tolist()
-        traffic = _burst(stack, ids, 2_000)
-        summary.lines.append(
-            f"served on Triton         {traffic['served']} predictions in batches of 20, "
-            f"p50 {traffic['p50_ms']:.1f} ms, p99 {traffic['p99_ms']:.1f} ms per request, "
-            f"{traffic['fallbacks']} fallbacks"
-        )
-        drift_started = time.perf_counter()
-        results += _drift(defs, instance, last, rows_per_day, summary)
-        results += _heal(defs, instance, stack, ids, summary)
-        summary.lines.append(
-            f"drift to decision        {time.perf_counter() - drift_started:.1f} s "
-            "(ingest the drifted days, monitor, sensor, retrain, canary on live traffic, decide)"
-        )
+        loop.daemon.start()
+        land_days(landing, FIRST_DAY, days, rows_per_day=rows_per_day)
+        first = loop.wait("the first champion (ingest, validate, features, train, decide)", loop.champion, 900)
+        summary.lines.append(f"first champion           v{first} ({time.perf_counter() - started:.0f} s after landing)")
+        loop.serve()
+        normal = (last + dt.timedelta(days=1)).isoformat()
+        land_days(landing, last + dt.timedelta(days=1), 1, rows_per_day=rows_per_day)
+        verdict = loop.wait(f"the drift check of {normal}", lambda: loop.verdict(normal), 300)
+        summary.lines.append(f"normal day {normal}     data-drift check {verdict}")
+        drift_start = last + dt.timedelta(days=2)
+        landed_at = time.perf_counter()
+        land_days(landing, drift_start, DRIFT_DAYS, scenario="covariate_shift", rows_per_day=rows_per_day)
+        verdict = loop.wait("the drifted day's check", lambda: loop.verdict(drift_start.isoformat()), 300)
+        summary.lines.append(f"drifted {drift_start}+{DRIFT_DAYS - 1}d   data-drift check {verdict}")
+        retrain = loop.wait("the retrain run", lambda: loop.finished_run("retrain", "drift:"), 900)
+        summary.lines.append(f"retrain                  run {retrain.run_id[:8]} {retrain.status.value}")
+        decided = loop.wait("the production decision", lambda: loop.finished_run("deploy", "canary:"), 900)
+        summary.lines.append(f"production decision      {_decision(loop)} (run {decided.run_id[:8]})")
+        summary.lines.append(f"drift landed -> decision {time.perf_counter() - landed_at:.1f} s")
+        if live_every_s > 0:
+            _live(loop, landing, drift_start + dt.timedelta(days=DRIFT_DAYS), rows_per_day, live_every_s)
+        loop.settle(quiet_s=3 * interval_s + 4)
     finally:
-        stack.stop()
-    summary.materialized = _count(results)
-    champion = resources["registry"].version_by_alias("champion")
+        stats = loop.traffic.stats if loop.traffic is not None else None
+        loop.stop()
+    if stats is not None:
+        summary.lines.append(
+            f"live traffic             {stats.predictions} predictions in {stats.requests} requests, "
+            f"{stats.fallbacks} fallbacks, {stats.failures} failed requests"
+        )
+    champion = loop.resources["registry"].version_by_alias("champion")
     if champion is not None:
         summary.champion_version = str(champion.version)
         summary.champion_sha256 = champion.tags.get("weights.sha256", "")
         summary.oot_roc_auc = float(champion.tags.get("eval.oot_roc_auc", "nan"))
-    lake = resources["lake"]
-    summary.dataset_version = lake.read_json("datasets", "current.json")["version"]
-    summary.quarantined_rows = sum(
-        lake.read_json("validated", p.name)["quarantined"] for p in lake.path("validated").glob("*.json")
-    )
+    summary.timeline = run_timeline(loop.instance, since)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _live(loop: Loop, landing: object, first: dt.date, rows_per_day: int, every_s: float) -> None:
+    """Land one more day every ``every_s`` seconds (every fifth one drifted) until Ctrl-C."""
+    day = first
+    print(f"live mode: landing a day every {every_s:.0f} s; watch http://127.0.0.1:3000 (make dev); Ctrl-C stops")
+    try:
+        while True:
+            scenario = "covariate_shift" if (day - FIRST_DAY).days % 5 == 0 else "none"
+            land_days(landing, day, 1, scenario=scenario, rows_per_day=rows_per_day)  # type: ignore[arg-type]
+            print(f"landed {day} ({scenario}); latest decision: {_decision(loop)}", flush=True)
+            day += dt.timedelta(days=1)
+            time.sleep(every_s)
+    except KeyboardInterrupt:
+        print("live mode stopped")

@@ -52,33 +52,44 @@ class CanaryConfig(dg.Config):
     challenger_share: float = 0.1
 
 
-@dg.asset(group_name="deployment", kinds={"triton"}, owners=OWNERS, deps=[triton_model_repository], code_version="1")
+@dg.asset(group_name="deployment", kinds={"triton"}, owners=OWNERS, deps=[triton_model_repository], code_version="2")
 def canary_deployment(
     config: CanaryConfig, registry: ModelRegistryResource, serving: ServingResource
 ) -> dg.MaterializeResult:
-    """Load the challenger beside the champion and send it ``challenger_share`` of traffic (sticky)."""
+    """Load the challenger beside the champion and send it ``challenger_share`` of traffic (sticky).
+
+    The very first model has no champion to be compared with: it is not put on canary, and the canary
+    sensor sends it straight to the promotion gate (``production_deployment``).
+    """
+    import datetime as dt
+
     from mlops_assets.core.triton_repository import BASELINE_MODEL, CHURN_MODEL
     from mlops_assets.serving.routing import Routing
 
     champion = registry.version_by_alias("champion")
     challenger = registry.version_by_alias("challenger")
-    on_canary = challenger is not None and (champion is None or challenger.version != champion.version)
-    versions = [int(v.version) for v in (champion, challenger if on_canary else None) if v is not None]
+    if champion is None or challenger is None or challenger.version == champion.version:
+        reason = "no champion yet: the first model goes to the promotion gate" if champion is None else "no challenger"
+        return dg.MaterializeResult(
+            metadata={"challenger_version": str(challenger.version) if challenger else "none", "canary": reason}
+        )
+    versions = [int(champion.version), int(challenger.version)]
     triton = serving.triton()
-    if triton is not None and versions:
+    if triton is not None:
         triton.load(CHURN_MODEL, versions)
         triton.load(BASELINE_MODEL)
     routing = Routing(
-        champion_version=str(champion.version) if champion else None,
-        challenger_version=str(challenger.version) if on_canary else None,
-        challenger_share=config.challenger_share if on_canary else 0.0,
-        salt=f"canary-v{challenger.version}" if on_canary else "no-canary",
+        champion_version=str(champion.version),
+        challenger_version=str(challenger.version),
+        challenger_share=config.challenger_share,
+        salt=f"canary-v{challenger.version}",
+        started_at=dt.datetime.now(dt.UTC).isoformat(),
     )
     routing.save(serving.routing_path)
     return dg.MaterializeResult(
         metadata={
-            "champion_version": routing.champion_version or "none",
-            "challenger_version": routing.challenger_version or "none",
+            "champion_version": routing.champion_version,
+            "challenger_version": routing.challenger_version,
             "challenger_share": routing.challenger_share,
             "salt": routing.salt,
             "server": "loaded on Triton" if triton else "no Triton server running: routing staged for `mlops serve`",
@@ -91,6 +102,8 @@ class ProductionConfig(PromotionConfig):
 
     alpha: float = 0.01
     min_requests: int = 200
+    canary_expired: bool = False
+    """The canary's time limit ended it: without enough evidence to promote, the challenger is rolled back."""
 
 
 def _arm_stats(log: "object", salt: str):  # noqa: ANN202
@@ -110,7 +123,41 @@ def _arm_stats(log: "object", salt: str):  # noqa: ANN202
     return arms
 
 
-@dg.asset(group_name="deployment", kinds={"triton"}, owners=OWNERS, deps=[canary_deployment], code_version="1")
+APPROVAL_CHECK = "no_promotion_awaiting_approval"
+
+
+def _serve_champion_only(serving: ServingResource, champion: str | None, salt: str) -> None:
+    """Route every request to ``champion`` and unload anything else from Triton: the canary is over."""
+    from mlops_assets.core.triton_repository import CHURN_MODEL
+    from mlops_assets.serving.routing import Routing
+
+    Routing(champion, None, 0.0, salt).save(serving.routing_path)
+    triton = serving.triton()
+    if triton is not None and champion:
+        triton.load(CHURN_MODEL, [int(champion)])
+
+
+def _retire(registry: ModelRegistryResource, version: str, reasons: list[str], run_id: str, status: str) -> None:
+    """Take ``challenger`` off a version that will not be promoted, and say why on the version."""
+    actor, reason = f"canary, run {run_id}", "; ".join(reasons)
+    registry.move_alias("challenger", None, actor=actor, reason=reason, dagster_run_id=run_id)
+    registry.set_tags(version, {"deploy.status": status, "deploy.reasons": "; ".join(reasons)[:4000]})
+
+
+@dg.asset(
+    group_name="deployment",
+    kinds={"triton"},
+    owners=OWNERS,
+    deps=[canary_deployment],
+    code_version="2",
+    check_specs=[
+        dg.AssetCheckSpec(
+            APPROVAL_CHECK,
+            asset="production_deployment",
+            description="No challenger that passed its canary and the gate is waiting for a person's approval.",
+        )
+    ],
+)
 def production_deployment(
     context: dg.AssetExecutionContext,
     config: ProductionConfig,
@@ -118,47 +165,72 @@ def production_deployment(
     registry: ModelRegistryResource,
     serving: ServingResource,
 ) -> dg.MaterializeResult:
-    """Roll the challenger back on degradation, promote it on enough evidence, or keep the canary running."""
-    from mlops_assets.core.canary import PROMOTE, ROLLBACK, CanaryPolicy, evaluate
-    from mlops_assets.core.triton_repository import CHURN_MODEL
+    """Decide the challenger's fate: promote it, roll it back, or keep its canary running.
+
+    Degradation on live traffic rolls back; enough evidence sends it through the promotion gate (the same
+    floor, margin and approval as ``champion_model``). A challenger the gate refuses is rolled back too, so
+    nothing refused keeps receiving traffic; one awaiting approval keeps its canary share until a person
+    approves (``mlops approve VERSION --by NAME``, or this asset launched with ``approved_by``).
+    """
+    from mlops_assets.core.canary import PROMOTE, ROLLBACK, CanaryPolicy, CanaryVerdict, evaluate
     from mlops_assets.serving.routing import Routing
 
-    routing = Routing.load(serving.routing_path) if serving.routing_path.exists() else Routing()
-    if routing.challenger_version is None:
-        return dg.MaterializeResult(metadata={"decision": "no canary running"})
-    log = serving.prediction_log()
-    arms = _arm_stats(log.read(), routing.salt)
-    verdict = evaluate(
-        arms["challenger"], arms["champion"], CanaryPolicy(alpha=config.alpha, min_requests=config.min_requests)
-    )
-    decision, reasons = verdict.decision, list(verdict.reasons)
     run_id = context.run.run_id
-    if verdict.decision == ROLLBACK:
-        registry.move_alias(
-            "challenger", None, actor=f"canary, run {run_id}", reason="; ".join(reasons), dagster_run_id=run_id
-        )
-        registry.set_tags(
-            routing.challenger_version, {"deploy.status": "rolled_back", "deploy.reasons": "; ".join(reasons)}
-        )
-        routing = Routing(routing.champion_version, None, 0.0, routing.salt)
-    elif verdict.decision == PROMOTE:
-        status, version, gate_reasons = apply_gate(run_id, config, lake, registry, extra_reason=reasons[0])
-        reasons = gate_reasons
-        decision = "promoted" if status == "approved" else f"canary passed, {status}"
-        if status == "approved":
-            routing = Routing(version, None, 0.0, routing.salt)
-    if routing.challenger_version is None:
-        routing.save(serving.routing_path)
-        triton = serving.triton()
-        if triton is not None and routing.champion_version:
-            triton.load(CHURN_MODEL, [int(routing.champion_version)])
-    lake.write_json({"decision": decision, "reasons": reasons, "tests": verdict.tests}, "serving", "last_canary.json")
+    champion = registry.version_by_alias("champion")
+    challenger = registry.version_by_alias("challenger")
+    routing = Routing.load(serving.routing_path) if serving.routing_path.exists() else Routing()
+    arms = _arm_stats(serving.prediction_log().read(), routing.salt)
+    if champion is None and challenger is not None:
+        verdict = CanaryVerdict(PROMOTE, ["first model: no champion to compare with on live traffic"], {})
+    elif challenger is None or challenger.version == champion.version:
+        verdict = None
+    elif routing.challenger_version != str(challenger.version):
+        verdict = CanaryVerdict("continue", [f"v{challenger.version} is not on canary yet"], {})
+    else:
+        policy = CanaryPolicy(alpha=config.alpha, min_requests=config.min_requests)
+        verdict = evaluate(arms["challenger"], arms["champion"], policy)
+    if verdict is None:
+        decision, reasons, version = "no challenger", ["nothing on canary"], None
+    else:
+        version = str(challenger.version)
+        decision, reasons = f"v{version}: keep collecting evidence", list(verdict.reasons)
+        if verdict.decision == ROLLBACK:
+            _retire(registry, version, reasons, run_id, "rolled_back")
+            decision = f"v{version} rolled back (degraded on live traffic)"
+        elif config.canary_expired and verdict.decision != PROMOTE:
+            _retire(registry, version, reasons, run_id, "expired")
+            decision = f"v{version} rolled back (not enough evidence within the canary's time limit)"
+        elif verdict.decision == PROMOTE:
+            status, version, reasons = apply_gate(run_id, config, lake, registry, extra_reason=verdict.reasons[0])
+            if status == "approved":
+                decision = f"v{version} promoted"
+            elif status == "awaiting_approval":
+                decision = f"v{version} awaiting approval (mlops approve {version} --by NAME)"
+            else:
+                _retire(registry, version, reasons, run_id, "refused")
+                decision = f"v{version} rolled back (refused by the promotion gate)"
+    current = registry.version_by_alias("champion")
+    champion_version = str(current.version) if current else None
+    if verdict is None or "rolled back" in decision or "promoted" in decision:
+        _serve_champion_only(serving, champion_version, routing.salt)
+    awaiting = "awaiting approval" in decision
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(f"champion-v{champion_version}" if champion_version else "no-champion"),
         metadata={
             "decision": decision,
+            "challenger_version": version or "none",
             "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in reasons)),
-            "tests": dg.MetadataValue.json(verdict.tests),
+            "tests": dg.MetadataValue.json(verdict.tests if verdict else {}),
             "requests": dg.MetadataValue.json({k: v.requests for k, v in arms.items()}),
-            "champion_version": routing.champion_version or "none",
-        }
+            "champion_version": champion_version or "none",
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=APPROVAL_CHECK,
+                passed=not awaiting,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=decision,
+                metadata={"version": version or "none"},
+            )
+        ],
     )

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from mlops_assets.automation import ALL_DAYS, FEATURE_CODE
 from mlops_assets.metadata import OWNERS, table_metadata
 from resources.feast_store import FeastResource
 from resources.storage import LakeResource
@@ -59,7 +60,7 @@ def read_validated(lake: LakeResource, days: list[str]) -> "pd.DataFrame":
     deps=[dg.AssetDep("validated_events", partition_mapping=dg.AllPartitionMapping())],
     code_version="1",
     freshness_policy=FEATURE_FRESHNESS,
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=ALL_DAYS,
 )
 def customer_feature_table(
     context: dg.AssetExecutionContext, lake: LakeResource, feast: FeastResource
@@ -95,7 +96,7 @@ def customer_feature_table(
     owners=OWNERS,
     deps=[customer_feature_table],
     code_version=FEATURE_CODE_VERSION,
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=FEATURE_CODE,
 )
 def feature_store_registry(feast: FeastResource) -> dg.MaterializeResult:
     """The Feast repo applied from code: entity, feature views with TTL, on-demand view, feature service."""

@@ -1,18 +1,24 @@
-"""Ingestion: daily partitions of raw churn events, from the seeded generator or a user's folder."""
+"""Ingestion: one partition per landed day of raw churn events.
+
+The default source is the landing folder (``<data>/landing/<day>/``), which the landing sensor watches: it
+adds the day's partition and launches the ``ingest`` job for it. ``generator`` and ``folder`` read the
+seeded generator or a user's export folder directly, for a run launched by hand from the Launchpad.
+"""
 
 from typing import Literal
 
 import dagster as dg
 
 from mlops_assets.metadata import OWNERS, table_metadata
-from mlops_assets.partitions import DAILY, day_window
+from mlops_assets.partitions import DAYS, day_window
+from resources.landing import LandingResource
 from resources.storage import LakeResource
 
 
 class IngestionConfig(dg.Config):
     """Where a day's events come from, and (for the generator) which drift scenario to inject."""
 
-    source: Literal["generator", "folder"] = "generator"
+    source: Literal["landing", "generator", "folder"] = "landing"
     scenario: Literal["none", "covariate_shift", "concept_shift", "missing_spike", "schema_break", "label_delay"] = (
         "none"
     )
@@ -28,13 +34,12 @@ class IngestionConfig(dg.Config):
     group_name="ingestion",
     kinds={"python", "parquet"},
     owners=OWNERS,
-    partitions_def=DAILY,
+    partitions_def=DAYS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    code_version="1",
-    automation_condition=dg.AutomationCondition.on_cron("0 1 * * *"),
+    code_version="2",
 )
 def raw_churn_events(
-    context: dg.AssetExecutionContext, config: IngestionConfig, lake: LakeResource
+    context: dg.AssetExecutionContext, config: IngestionConfig, lake: LakeResource, landing: LandingResource
 ) -> dg.MaterializeResult:
     """Raw customer snapshots, one parquet file per day, exactly as the source delivered them.
 
@@ -47,7 +52,9 @@ def raw_churn_events(
     frame = None
     for key in context.partition_keys:
         window = day_window(key)
-        if config.source == "folder":
+        if config.source == "landing":
+            frame = read_folder(landing.folder(key), window, config.column_mapping, config.label_delay_days)
+        elif config.source == "folder":
             frame = read_folder(config.folder, window, config.column_mapping, config.label_delay_days)
         else:
             frame = generate_day(

@@ -9,14 +9,48 @@ import json
 
 import dagster as dg
 
+from mlops_assets.automation import NEW_CHAMPION, NEW_DAY, NEW_LABELS
+from mlops_assets.deployment import production_deployment
 from mlops_assets.metadata import OWNERS
-from mlops_assets.partitions import DAILY
+from mlops_assets.partitions import DAYS
 from mlops_assets.registry import champion_model
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
 from resources.storage import LakeResource
 
 REPORT_KEYS = ("data_drift_report", "prediction_drift_report", "feature_quality_report")
+DATA_DRIFT_CHECK = "no_data_drift"
+PREDICTION_DRIFT_CHECK = "no_prediction_drift"
+QUALITY_CHECK = "feature_quality_ok"
+CONCEPT_DRIFT_CHECK = "no_concept_drift"
+"""Verdicts a user must see (and the sensors act on) are asset checks, WARN severity: a drifted day shows as
+a failed check on the report, and the drift and performance sensors turn failures into retrains."""
+
+
+CHECK_DESCRIPTIONS = {
+    DATA_DRIFT_CHECK: "The day's features match the champion's training data (BH-corrected, calibrated thresholds).",
+    PREDICTION_DRIFT_CHECK: "The day's score distribution matches the champion's scores on its training rows.",
+    QUALITY_CHECK: "Missing rates, ranges, categories and schema of the raw day are within the reference's.",
+    CONCEPT_DRIFT_CHECK: "The champion's error on labels that arrived after training is not significantly worse.",
+}
+
+
+def _check_spec(name: str, asset: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(name, asset=asset, description=CHECK_DESCRIPTIONS[name])
+
+
+def verdict_check(
+    name: str, asset: str, failed: bool, description: str, metadata: dict
+) -> dg.AssetCheckResult:
+    """The report's verdict as a WARN check result; its metadata says which day and which champion."""
+    return dg.AssetCheckResult(
+        check_name=name,
+        asset_key=dg.AssetKey(asset),
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata=metadata,
+    )
 
 
 class MonitoringConfig(dg.Config):
@@ -38,9 +72,9 @@ def champion_reference(lake: LakeResource, registry: ModelRegistryResource) -> t
     group_name="monitoring",
     kinds={"scipy"},
     owners=OWNERS,
-    deps=[champion_model],
+    deps=[champion_model, production_deployment],
     code_version="1",
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=NEW_CHAMPION,
 )
 def reference_profile(lake: LakeResource, registry: ModelRegistryResource) -> dg.MaterializeResult:
     """Sorted samples, category counts, null rates and calibrated thresholds of the champion's training rows."""
@@ -133,7 +167,7 @@ def export_monitoring_metrics(lake: LakeResource, serving: ServingResource) -> N
     metrics.write(serving.monitoring_metrics_path)
 
 
-def _report_result(report: dict, extra: dict) -> dg.MaterializeResult:
+def _report_result(report: dict, extra: dict, check: str, asset: str) -> dg.MaterializeResult:
     from mlops_assets.core.drift_plots import effect_size_png
     from mlops_assets.metadata import png_markdown
 
@@ -147,16 +181,36 @@ def _report_result(report: dict, extra: dict) -> dg.MaterializeResult:
     }
     if columns:
         meta["effect_sizes"] = png_markdown("Effect size vs calibrated threshold", effect_size_png(columns))
-    return dg.MaterializeResult(metadata=meta)
+    drifted = [c["column"] for c in columns if c["drifted"]]
+    day, version = report.get("day", ""), report.get("champion_version", "")
+    verdict = verdict_check(
+        check,
+        asset,
+        failed=bool(report["dataset"]["drifted"]),
+        description=(
+            f"{day}: drift in {', '.join(drifted)} against champion v{version}"
+            if report["dataset"]["drifted"]
+            else f"{day}: no drift against champion v{version}"
+        ),
+        metadata={
+            "day": day,
+            "champion_version": str(version),
+            "drifted_columns": dg.MetadataValue.json(drifted),
+            "share_drifted": dg.MetadataValue.float(float(report["dataset"].get("share_drifted", 0.0))),
+        },
+    )
+    return dg.MaterializeResult(metadata=meta, check_results=[verdict])
 
 
 @dg.asset(
     group_name="monitoring",
     kinds={"scipy"},
     owners=OWNERS,
-    partitions_def=DAILY,
+    partitions_def=DAYS,
     deps=["validated_events", reference_profile],
     code_version="1",
+    automation_condition=NEW_DAY,
+    check_specs=[_check_spec(DATA_DRIFT_CHECK, "data_drift_report")],
 )
 def data_drift_report(
     context: dg.AssetExecutionContext,
@@ -190,16 +244,18 @@ def data_drift_report(
         "segments_drifted": dg.MetadataValue.json(sorted(s for s, v in segments.items() if v["drifted"])),
         "segments": dg.MetadataValue.json(segments),
     }
-    return _report_result(payload, extra)
+    return _report_result(payload, extra, DATA_DRIFT_CHECK, "data_drift_report")
 
 
 @dg.asset(
     group_name="monitoring",
     kinds={"scipy", "onnx"},
     owners=OWNERS,
-    partitions_def=DAILY,
+    partitions_def=DAYS,
     deps=["validated_events", reference_profile],
     code_version="1",
+    automation_condition=NEW_DAY,
+    check_specs=[_check_spec(PREDICTION_DRIFT_CHECK, "prediction_drift_report")],
 )
 def prediction_drift_report(
     context: dg.AssetExecutionContext,
@@ -235,7 +291,8 @@ def prediction_drift_report(
     }
     lake.write_json(payload, "monitoring", "prediction_drift", f"{day}.json")
     export_monitoring_metrics(lake, serving)
-    return _report_result(payload, {"source": source, "mean_score": float(pd.Series(scores).mean())})
+    extra = {"source": source, "mean_score": float(pd.Series(scores).mean()), "champion_version": version}
+    return _report_result(payload, extra, PREDICTION_DRIFT_CHECK, "prediction_drift_report")
 
 
 def _logged_scores(serving: ServingResource, day: str):  # noqa: ANN202 - optional numpy array
@@ -250,30 +307,43 @@ def _logged_scores(serving: ServingResource, day: str):  # noqa: ANN202 - option
     group_name="monitoring",
     kinds={"pandera"},
     owners=OWNERS,
-    partitions_def=DAILY,
+    partitions_def=DAYS,
     deps=["raw_churn_events", reference_profile],
     code_version="1",
+    automation_condition=NEW_DAY,
+    check_specs=[_check_spec(QUALITY_CHECK, "feature_quality_report")],
 )
 def feature_quality_report(
     context: dg.AssetExecutionContext, lake: LakeResource, registry: ModelRegistryResource, serving: ServingResource
 ) -> dg.MaterializeResult:
     """Missing rates, out-of-range shares, unseen categories and schema changes of one raw day."""
+    from mlops_assets.core import domain as d
     from mlops_assets.core.drift_profile import ReferenceProfile
     from mlops_assets.core.feature_quality import feature_quality
 
     day = context.partition_key
-    _, path = champion_reference(lake, registry)
+    version, path = champion_reference(lake, registry)
     raw = lake.read_parquet("raw", f"{day}.parquet")
-    quality = feature_quality(ReferenceProfile.load(path), raw)
+    features = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
+    quality = feature_quality(ReferenceProfile.load(path), raw, columns=features)
     payload = json.loads(json.dumps(quality.to_dict(), default=str))
     lake.write_json(payload, "monitoring", "feature_quality", f"{day}.json")
     export_monitoring_metrics(lake, serving)
+    degraded, issues = bool(payload.get("degraded", False)), payload.get("issues", [])
+    verdict = verdict_check(
+        QUALITY_CHECK,
+        "feature_quality_report",
+        failed=degraded,
+        description=f"{day}: " + ("; ".join(map(str, issues))[:500] if degraded else "within the reference's limits"),
+        metadata={"day": day, "champion_version": str(version), "issues": dg.MetadataValue.json(issues)},
+    )
     return dg.MaterializeResult(
         metadata={
-            "degraded": bool(payload.get("degraded", False)),
-            "issues": dg.MetadataValue.json(payload.get("issues", [])),
+            "degraded": degraded,
+            "issues": dg.MetadataValue.json(issues),
             "report": dg.MetadataValue.json(payload),
-        }
+        },
+        check_results=[verdict],
     )
 
 
@@ -283,6 +353,10 @@ def feature_quality_report(
     owners=OWNERS,
     deps=[dg.AssetDep("validated_events", partition_mapping=dg.AllPartitionMapping()), reference_profile],
     code_version="1",
+    automation_condition=NEW_LABELS,
+    check_specs=[
+        _check_spec(CONCEPT_DRIFT_CHECK, "concept_drift_report")
+    ],
 )
 def concept_drift_report(
     config: MonitoringConfig, lake: LakeResource, registry: ModelRegistryResource
@@ -307,7 +381,16 @@ def concept_drift_report(
     if len(fresh) < 200:
         payload = {"dataset": {"drifted": False}, "reason": f"only {len(fresh)} new labelled rows", **meta}
         lake.write_json(payload, "monitoring", "concept_drift", "latest.json")
-        return dg.MaterializeResult(metadata={**meta, "drifted": False, "reason": payload["reason"]})
+        verdict = verdict_check(
+            CONCEPT_DRIFT_CHECK,
+            "concept_drift_report",
+            failed=False,
+            description=f"not enough evidence yet: {payload['reason']}",
+            metadata={"champion_version": str(version)},
+        )
+        return dg.MaterializeResult(
+            metadata={**meta, "drifted": False, "reason": payload["reason"]}, check_results=[verdict]
+        )
     dataset = lake.read_parquet("datasets", champion.tags["data.dataset_version"], "dataset.parquet")
     reference = dataset[dataset[SPLIT] == "oot_test"]
     ref = (reference[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(reference)))
@@ -331,5 +414,17 @@ def concept_drift_report(
             "current_auc": drop.current_auc,
             "p_value": drop.p_value,
             "page_hinkley_fired_at": payload["page_hinkley_at"] or "not fired",
-        }
+        },
+        check_results=[
+            verdict_check(
+                CONCEPT_DRIFT_CHECK,
+                "concept_drift_report",
+                failed=drop.drifted,
+                description=(
+                    f"champion v{version}: error {drop.current_error:.4f} on new labels vs "
+                    f"{drop.reference_error:.4f} on its test set (p {drop.p_value:.2g})"
+                ),
+                metadata={"champion_version": str(version), "p_value": float(drop.p_value)},
+            )
+        ],
     )

@@ -101,6 +101,22 @@ class PromotionConfig(dg.Config):
     automatic_approval: bool = False
 
 
+def recorded_approval(config: PromotionConfig, tags: dict[str, str]) -> Approval | None:
+    """The approval for this decision: given in the run's config, or recorded earlier on the version.
+
+    ``mlops approve VERSION --by NAME`` records ``approval.approved_by`` on the registry version; the canary
+    sensor then launches the decision again, which finds the approval here. A launch from the Launchpad
+    with ``approved_by`` in its config approves in the same step.
+    """
+    if config.approved_by:
+        return Approval(config.approved_by, dt.datetime.now(dt.UTC).isoformat(), config.automatic_approval)
+    if tags.get("approval.approved_by"):
+        return Approval(
+            tags["approval.approved_by"], tags.get("approval.approved_at", ""), tags.get("approval.automatic") == "true"
+        )
+    return None
+
+
 def apply_gate(
     run_id: str, config: PromotionConfig, lake: LakeResource, registry: ModelRegistryResource, extra_reason: str = ""
 ) -> tuple[str, str, list[str]]:
@@ -121,9 +137,7 @@ def apply_gate(
         key = f"champion (v{champion.version})"
         if key in evaluation["report"]:
             champion_metrics = {"oot_roc_auc": evaluation["report"][key]["oot_test"]["roc_auc"]}
-    approval = None
-    if config.approved_by:
-        approval = Approval(config.approved_by, dt.datetime.now(dt.UTC).isoformat(), config.automatic_approval)
+    approval = recorded_approval(config, registry.get_version(version).tags)
     policy = GatePolicy(
         floor=config.floor, min_improvement=config.min_improvement, approval_required=config.approval_required
     )
@@ -141,6 +155,8 @@ def apply_gate(
     if decision.promote:
         actor = approval.approved_by if approval else f"gate, run {run_id}"
         registry.move_alias("champion", version, actor=actor, reason="; ".join(reasons), dagster_run_id=run_id)
+        # the challenger became the champion: no version is left "challenger" beside it
+        registry.move_alias("challenger", None, actor=actor, reason=f"v{version} promoted", dagster_run_id=run_id)
     return status, version, reasons
 
 
@@ -164,6 +180,7 @@ def champion_model(
         context.log.warning(f"version {version} not promoted: {reasons[-1]}")
     current = registry.version_by_alias("champion")
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(f"champion-v{current.version}" if current else "no-champion"),
         metadata={
             "decision": status,
             "challenger_version": version,

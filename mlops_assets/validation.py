@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from mlops_assets.metadata import OWNERS, table_metadata
-from mlops_assets.partitions import DAILY, day_window
+from mlops_assets.partitions import DAYS, day_window
 from resources.storage import LakeResource
 
 if TYPE_CHECKING:
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 VALIDATED = dg.AssetKey("validated_events")
 QUARANTINED = dg.AssetKey("quarantined_events")
+FOLLOWS_RAW = dg.AutomationCondition.eager()
+"""Each landed day is validated as soon as its raw partition is written (per partition, every day)."""
 
 
 class ValidationConfig(dg.Config):
@@ -44,6 +46,7 @@ def _explain(summary: "pd.DataFrame", limit: int = 5) -> str:
             owners=OWNERS,
             description="Rows that satisfy the pandera contract, typed; one parquet file per day.",
             code_version="1",
+            automation_condition=FOLLOWS_RAW,
         ),
         dg.AssetSpec(
             QUARANTINED,
@@ -53,6 +56,7 @@ def _explain(summary: "pd.DataFrame", limit: int = 5) -> str:
             owners=OWNERS,
             description="Rejected rows, kept as text with the checks each failed (column `rejection_reasons`).",
             code_version="1",
+            automation_condition=FOLLOWS_RAW,
         ),
     ],
     check_specs=[
@@ -72,7 +76,7 @@ def _explain(summary: "pd.DataFrame", limit: int = 5) -> str:
             description="The quarantined share of each day is within `max_rejection_rate`.",
         ),
     ],
-    partitions_def=DAILY,
+    partitions_def=DAYS,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def validate_events(

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
+from resources.mlflow_import import import_mlflow
+
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
@@ -30,6 +32,7 @@ class MlflowResource(dg.ConfigurableResource):
     experiment: str = "churn"
 
     def client(self) -> MlflowClient:
+        import_mlflow()
         from mlflow.tracking import MlflowClient
 
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 import sqlalchemy as sa
 
+from resources.mlflow_import import import_mlflow
+
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
     from mlflow.tracking import MlflowClient
@@ -64,6 +66,7 @@ class ModelRegistryResource(dg.ConfigurableResource):
     model_name: str = "churn-classifier"
 
     def client(self) -> MlflowClient:
+        import_mlflow()
         from mlflow.tracking import MlflowClient
 
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
@@ -79,9 +82,9 @@ class ModelRegistryResource(dg.ConfigurableResource):
         return engine
 
     def ensure_model(self) -> None:
+        client = self.client()
         from mlflow.exceptions import MlflowException
 
-        client = self.client()
         try:
             client.get_registered_model(self.model_name)
         except MlflowException:
@@ -100,10 +103,11 @@ class ModelRegistryResource(dg.ConfigurableResource):
         )
 
     def version_by_alias(self, alias: str) -> ModelVersion | None:
+        client = self.client()
         from mlflow.exceptions import MlflowException
 
         try:
-            return self.client().get_model_version_by_alias(self.model_name, alias)
+            return client.get_model_version_by_alias(self.model_name, alias)
         except MlflowException:
             return None
 

@@ -62,3 +62,16 @@ class PredictionLog:
         if not chunks:
             return pd.DataFrame()
         return pd.concat([pd.read_parquet(p) for p in chunks], ignore_index=True)
+
+    def arm_counts(self, salt: str) -> dict[str, int]:
+        """Requests each arm served under routing ``salt`` (only the two columns are read)."""
+        import pyarrow.dataset as ds
+
+        chunks = sorted(self.root.glob("date=*/chunk-*.parquet"))
+        if not chunks:
+            return {}
+        table = ds.dataset([str(p) for p in chunks], format="parquet").to_table(
+            columns=["arm"], filter=ds.field("salt") == salt
+        )
+        arms = table.column("arm").value_counts().to_pylist()
+        return {str(row["values"]): int(row["counts"]) for row in arms}

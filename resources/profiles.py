@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 
 from resources.feast_store import FeastResource
+from resources.landing import LandingResource
 from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
@@ -48,6 +49,7 @@ def embedded_resources(root: Path | None = None) -> dict[str, Any]:
     (root / "mlflow").mkdir(parents=True, exist_ok=True)
     return {
         "lake": LakeResource(root=str(root / "lake")),
+        "landing": LandingResource(root=str(root / "landing")),
         "feast": FeastResource(
             repo_path=str(root / "feast"),
             source_path=str(root / "lake" / "features" / "customer_snapshots.parquet"),
@@ -68,6 +70,7 @@ def production_resources() -> dict[str, Any]:
     """Shared services; every address is read from the environment when a run starts."""
     return {
         "lake": LakeResource(root=dg.EnvVar("MLOPS_LAKE_ROOT")),
+        "landing": LandingResource(root=dg.EnvVar("MLOPS_LANDING_ROOT")),
         "feast": FeastResource(
             repo_path=dg.EnvVar("MLOPS_FEAST_REPO_PATH"),
             source_path=dg.EnvVar("MLOPS_FEAST_SOURCE_PATH"),

@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from mlops_assets.lifecycle_runs import PARTITIONED_GROUPS, auto_approval, build_downstream, ingest_days
+from tests.lifecycle_runs import PARTITIONED_GROUPS, auto_approval, build_downstream, ingest_days
 
 FIRST_DAY, LAST_DAY = "2026-01-01", "2026-01-14"
 ROWS_PER_DAY = 800

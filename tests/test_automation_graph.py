@@ -8,7 +8,7 @@ EXPECTED_PARENTS = {
     "triton_model_repository": {"registered_model"},
     "canary_deployment": {"triton_model_repository"},
     "production_deployment": {"canary_deployment"},
-    "reference_profile": {"champion_model"},
+    "reference_profile": {"champion_model", "production_deployment"},
     "data_drift_report": {"validated_events", "reference_profile"},
     "prediction_drift_report": {"validated_events", "reference_profile"},
     "feature_quality_report": {"raw_churn_events", "reference_profile"},
@@ -31,7 +31,7 @@ def test_daily_reports_share_the_ingestion_partitions():
 
 
 def test_drift_sensors_request_a_retrain_that_ends_on_canary_not_in_production():
-    assert {s.name for s in defs.sensors} >= {"drift_sensor", "performance_sensor"}
+    assert {s.name for s in defs.sensors} == {"landing_sensor", "drift_sensor", "canary_sensor", "automation"}
     job = defs.resolve_job_def("retrain")
     keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
     assert {"training_dataset", "trained_model", "model_evaluation", "registered_model", "canary_deployment"} <= keys

@@ -121,13 +121,6 @@ def test_reproduce_on_an_empty_folder_says_the_version_is_not_registered(empty: 
     )
 
 
-def test_refresh_on_an_empty_folder_fails_fast_naming_the_missing_input(empty: Path) -> None:
-    result = mlops(empty, "refresh")
-
-    assert result.returncode == EXIT_USAGE
-    assert_one_line_error(result.stderr, "refresh", "validated_events never materialized", RUN_THE_DEMO)
-
-
 @pytest.mark.slow
 def test_serve_on_an_empty_folder_refuses_before_starting_triton_and_leaves_nothing_running(empty: Path) -> None:
     pid, code, stderr = serve_until_it_exits(empty, timeout_s=60)

@@ -7,8 +7,8 @@ import math
 import dagster as dg
 import pytest
 
-from mlops_assets.lifecycle_runs import build_downstream
 from tests.conftest import Lifecycle
+from tests.lifecycle_runs import build_downstream
 
 pytestmark = pytest.mark.slow
 

@@ -37,11 +37,19 @@ class QualityReport:
 
 
 def feature_quality(
-    profile: ReferenceProfile, current: pd.DataFrame, alpha: float = 0.01, max_out_of_range: float = 0.01
+    profile: ReferenceProfile,
+    current: pd.DataFrame,
+    alpha: float = 0.01,
+    max_out_of_range: float = 0.01,
+    columns: list[str] | None = None,
 ) -> QualityReport:
-    """Compare ``current``'s shape and cleanliness with the reference profile."""
+    """Compare ``current``'s shape and cleanliness with the reference profile.
+
+    ``columns`` limits the comparison to the input features (a profile also holds the model's ``score``,
+    which raw data never has); by default every profiled column is expected.
+    """
     report = QualityReport()
-    expected = set(profile.columns)
+    expected = set(columns if columns is not None else profile.columns)
     report.missing_columns = sorted(expected - set(current.columns))
     report.extra_columns = sorted(
         set(current.columns)

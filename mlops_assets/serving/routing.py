@@ -25,6 +25,8 @@ class Routing:
     challenger_version: str | None = None
     challenger_share: float = 0.0
     salt: str = "initial"
+    started_at: str | None = None
+    """When the challenger went on canary (ISO, UTC): the canary sensor's time limit counts from it."""
 
     def save(self, path: str | Path) -> None:
         atomic.write_json(path, asdict(self))
@@ -36,6 +38,7 @@ class Routing:
             **{k: data.get(k) for k in ("champion_version", "challenger_version")},
             challenger_share=float(data.get("challenger_share", 0.0)),
             salt=str(data.get("salt", "initial")),
+            started_at=data.get("started_at"),
         )
 
 

@@ -30,7 +30,9 @@ def test_no_champion_means_nothing_to_retrain_against():
     assert retrain_events([_finding()], current_champion=None) == []
 
 
-def test_concept_drift_is_its_own_event_and_a_new_champion_a_new_one():
+def test_concept_and_data_drift_of_one_champion_are_one_retrain_and_a_new_champion_a_new_one():
     findings = [_finding(), _finding(report="concept_drift_report", day=None)]
-    assert [e.event_id for e in retrain_events(findings, "3")] == ["drift:champion-v3", "concept:champion-v3"]
+    events = retrain_events(findings, "3")
+    assert [e.event_id for e in events] == ["drift:champion-v3"]
+    assert events[0].reason.startswith("concept, data drift")
     assert [e.event_id for e in retrain_events([_finding(champion="4")], "4")] == ["drift:champion-v4"]

@@ -13,9 +13,9 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from mlops_assets.lifecycle_runs import ingest_days
 from resources.profiles import project_root
 from tests.conftest import make_definitions
+from tests.lifecycle_runs import ingest_days
 
 pytestmark = [pytest.mark.production, pytest.mark.slow]
 BIN = Path(sys.executable).parent

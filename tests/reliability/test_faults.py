@@ -13,10 +13,10 @@ import time
 import dagster as dg
 import pytest
 
-from mlops_assets.lifecycle_runs import build_downstream
 from resources.mlflow_tracking import MlflowResource
 from resources.profiles import project_root
 from tests.conftest import Lifecycle
+from tests.lifecycle_runs import build_downstream
 
 pytestmark = pytest.mark.reliability
 

@@ -10,9 +10,9 @@ import httpx
 import pandas as pd
 import pytest
 
-from mlops_assets.lifecycle_runs import auto_approval, build_downstream, ingest_days
 from mlops_assets.serving.stack import ServingStack
 from tests.conftest import DOWNSTREAM, make_definitions
+from tests.lifecycle_runs import auto_approval, build_downstream, ingest_days
 
 RETRAIN = dg.AssetSelection.assets("trained_model", "model_evaluation", "registered_model")
 DEPLOY = dg.AssetSelection.assets("triton_model_repository", "canary_deployment")

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import time
 
 import dagster as dg
 import pytest
@@ -10,7 +11,7 @@ from mlops_assets.core import domain as d
 from mlops_assets.core.generator import generate_day
 from mlops_assets.core.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
 from mlops_assets.core.triton_repository import ArtifactIntegrityError, write_model_version
-from mlops_assets.lifecycle_runs import build_downstream
+from tests.lifecycle_runs import build_downstream
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,7 @@ def test_a_deliberately_bad_challenger_is_rolled_back_and_never_becomes_champion
     )
     meta = result.asset_materializations_for_node("production_deployment")[0].metadata
     # then it is rolled back with the evidence recorded, and the champion never changed
-    assert meta["decision"].value == "rollback"
+    assert meta["decision"].value == f"v{bad_version} rolled back (degraded on live traffic)"
     assert "score distribution" in meta["reasons"].value
     assert meta["tests"].value["prediction_distribution"]["p_value"] < 1e-6
     assert str(registry.version_by_alias("champion").version) == champion
@@ -98,3 +99,37 @@ def test_writing_a_version_whose_bytes_do_not_match_the_registry_writes_nothing(
         write_model_version(tmp_path, 3, b"onnx bytes", hashlib.sha256(b"other bytes").hexdigest())
     assert not (tmp_path / "churn" / "3").exists()
     assert not any(p.name.startswith(".staging") for p in tmp_path.rglob("*"))
+
+
+@pytest.mark.reliability
+def test_a_challenger_the_gate_refuses_is_rolled_back_and_receives_no_more_traffic(serving):
+    from tests.serving.conftest import RETRAIN
+
+    registry = serving.defs.resources["registry"]
+    champion = str(registry.version_by_alias("champion").version)
+    # given a new challenger on canary for half the traffic, which serves healthily
+    retrain = {"ops": {"trained_model": {"config": {"seed": 11, "max_iter": 40}}}}
+    build_downstream(serving.defs, serving.instance, retrain, selection=RETRAIN, quiet=True)
+    challenger = str(registry.version_by_alias("challenger").version)
+    assert challenger != champion
+    serving.deploy(share=0.5)
+    _traffic(serving)
+    # when the decision runs with a margin no model can clear
+    gate = {"min_requests": 100, "min_improvement": 1.0, "approved_by": "test"}
+    result = build_downstream(
+        serving.defs,
+        serving.instance,
+        {"ops": {"production_deployment": {"config": gate}}},
+        selection=dg.AssetSelection.assets("production_deployment"),
+        quiet=True,
+    )
+    meta = result.asset_materializations_for_node("production_deployment")[0].metadata
+    # then it is rolled back, says why, and every later request is answered by the champion
+    assert meta["decision"].value == f"v{challenger} rolled back (refused by the promotion gate)"
+    assert "below the required margin" in meta["reasons"].value
+    assert registry.version_by_alias("challenger") is None
+    assert str(registry.version_by_alias("champion").version) == champion
+    assert registry.get_version(challenger).tags["deploy.status"] == "refused"
+    time.sleep(1.0)  # the gateway re-reads the routing table at most every 0.5 s
+    routed = serving.client.post("/v1/predict", json={"entity_ids": serving.entity_ids[:300]}).json()
+    assert {p["model"] for p in routed["predictions"]} == {f"churn:{champion}"}

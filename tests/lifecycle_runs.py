@@ -1,8 +1,9 @@
-"""Launching the lifecycle from Python (the demo, the CLI and the tests use these).
+"""Materializing the lifecycle in-process, for tests and benchmarks that need a state quickly.
 
-Daily assets are materialized for a whole range of days in one run (their backfill policy is single-run),
-then everything downstream in a second run, exactly as a backfill followed by a downstream launch in the
-UI would do, recorded in the given ``DagsterInstance`` so the UI shows the runs afterwards.
+The product never does this: under the daemon the landing sensor, the automation conditions and the
+drift and canary sensors launch every run. Tests that check one stage build the state before it here:
+days are added as partitions and ingested in one run (the backfill policy is single-run), then
+everything downstream in a second run, recorded in the given ``DagsterInstance``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from typing import Any
 
 import dagster as dg
 
+from mlops_assets.partitions import DAYS, RANGE_END, RANGE_START
+
 PARTITIONED_GROUPS = ("ingestion", "validation")
 DAILY_REPORTS = ("data_drift_report", "prediction_drift_report", "feature_quality_report")
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -33,8 +34,13 @@ def ingest_days(
     raise_on_error: bool = True,
     quiet: bool = False,
 ) -> dg.ExecuteInProcessResult:
-    """Ingest and validate the days ``first_day``..``last_day`` (inclusive, ISO dates) in one run."""
-    run_config = {"ops": {"raw_churn_events": {"config": ingestion}}} if ingestion else None
+    """Ingest (from the generator, unless ``ingestion`` says otherwise) and validate ``first_day``..``last_day``."""
+    import datetime as dt
+
+    first, last = dt.date.fromisoformat(first_day), dt.date.fromisoformat(last_day)
+    days = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    instance.add_dynamic_partitions(DAYS.name, [d for d in days if not instance.has_dynamic_partition(DAYS.name, d)])
+    run_config = {"ops": {"raw_churn_events": {"config": {"source": "generator", **(ingestion or {})}}}}
     return dg.materialize(
         list(defs.assets or []),
         selection=dg.AssetSelection.groups(*PARTITIONED_GROUPS),
@@ -76,6 +82,8 @@ def monitor_day(
     defs: dg.Definitions, instance: dg.DagsterInstance, day: str, quiet: bool = False
 ) -> dg.ExecuteInProcessResult:
     """Materialize the daily drift and quality reports of ``day`` (against the current champion)."""
+    if not instance.has_dynamic_partition(DAYS.name, day):
+        instance.add_dynamic_partitions(DAYS.name, [day])
     return dg.materialize(
         list(defs.assets or []),
         selection=dg.AssetSelection.assets(*DAILY_REPORTS),
