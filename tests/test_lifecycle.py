@@ -192,6 +192,15 @@ def test_a_promotion_without_the_required_approval_leaves_the_champion_in_place(
     assert challenger.tags["approval.status"] == "awaiting_approval"
     assert "approval required" in challenger.tags["approval.reasons"]
 
+    # and a person's approval from the shell is recorded on that version, for the decision run to find
+    from mlops_assets.approval import ApprovalRefused, approve
+
+    with pytest.raises(ApprovalRefused, match="not the challenger"):
+        approve(registry, str(champion_before.version), "alice@example.com")
+    assert "approved by alice" in approve(registry, str(challenger.version), "alice@example.com")
+    tags = registry.get_version(challenger.version).tags
+    assert tags["approval.approved_by"] == "alice@example.com" and tags["approval.automatic"] == "false"
+
 
 def test_a_worse_model_is_refused_by_the_gate_even_when_approved(lifecycle: Lifecycle):
     registry = lifecycle.resources["registry"]

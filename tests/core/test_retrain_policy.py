@@ -36,3 +36,13 @@ def test_concept_and_data_drift_of_one_champion_are_one_retrain_and_a_new_champi
     assert [e.event_id for e in events] == ["drift:champion-v3"]
     assert events[0].reason.startswith("concept, data drift")
     assert [e.event_id for e in retrain_events([_finding(champion="4")], "4")] == ["drift:champion-v4"]
+
+
+def test_the_first_model_is_trained_once_per_feature_version_and_never_beside_a_running_one():
+    from mlops_assets.core.retrain_policy import bootstrap_event
+
+    assert bootstrap_event(None, None, 254, retrain_active=False).event_id == "bootstrap:features-254"
+    assert bootstrap_event(None, None, None, retrain_active=False) is None, "no features yet"
+    assert bootstrap_event(None, None, 254, retrain_active=True) is None
+    assert bootstrap_event(None, "1", 254, retrain_active=False) is None, "a challenger awaits its decision"
+    assert bootstrap_event("1", None, 254, retrain_active=False) is None, "a champion exists"

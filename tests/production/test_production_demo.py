@@ -35,6 +35,7 @@ def test_the_demo_completes_on_the_production_profile_with_runs_and_events_in_po
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         "MLOPS_DAGSTER_PG_URL": dagster_url,
         "MLOPS_LAKE_ROOT": str(shared / "lake"),
+        "MLOPS_LANDING_ROOT": str(shared / "landing"),
         "MLOPS_FEAST_REPO_PATH": str(shared / "feast"),
         "MLOPS_FEAST_SOURCE_PATH": str(shared / "lake" / "features" / "customer_snapshots.parquet"),
         "MLOPS_FEAST_REGISTRY_URL": with_password(new_database("feast"), "postgresql+psycopg"),
@@ -48,7 +49,7 @@ def test_the_demo_completes_on_the_production_profile_with_runs_and_events_in_po
     }
     try:
         done = subprocess.run(
-            [str(Path(sys.executable).parent / "mlops"), "demo", "--days", "10", "--rows-per-day", "600"],
+            [str(Path(sys.executable).parent / "mlops"), "demo", "--days", "10", "--rows-per-day", "600", "--tuning-trials", "3"],
             env=env,
             cwd=project_root(),
             capture_output=True,
