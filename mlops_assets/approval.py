@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from mlops_assets.cli_errors import UserError
 from resources.model_registry import ModelRegistryResource
 
 
-class ApprovalRefused(ValueError):
+class ApprovalRefused(UserError):
     """The version cannot be approved; the message says why and what to do instead."""
 
 

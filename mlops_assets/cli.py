@@ -29,12 +29,19 @@ def _demo(args: argparse.Namespace) -> int:
 def _land(args: argparse.Namespace) -> int:
     import datetime as dt
 
+    from mlops_assets.core.generator import Scenario
     from mlops_assets.producer import land_days
 
+    try:
+        start = dt.date.fromisoformat(args.start)
+    except ValueError:
+        raise UserError(f"--start must be a date such as 2026-01-22, got {args.start!r}") from None
+    if args.scenario not in {s.value for s in Scenario}:
+        raise UserError(f"--scenario must be one of {', '.join(s.value for s in Scenario)}, got {args.scenario!r}")
+    if args.days < 1:
+        raise UserError(f"--days must be at least 1, got {args.days}")
     landing = _resources()["landing"]
-    days = land_days(
-        landing, dt.date.fromisoformat(args.start), args.days, scenario=args.scenario, rows_per_day=args.rows_per_day
-    )
+    days = land_days(landing, start, args.days, scenario=args.scenario, rows_per_day=args.rows_per_day)
     print(f"landed {len(days)} day(s) {days[0]}..{days[-1]} in {landing.root}; the landing sensor ingests them")
     return 0
 

@@ -12,47 +12,22 @@ import dagster as dg
 from mlops_assets.automation import NEW_CHAMPION, NEW_DAY, NEW_LABELS
 from mlops_assets.deployment import production_deployment
 from mlops_assets.metadata import OWNERS
+from mlops_assets.monitoring_checks import (
+    CONCEPT_DRIFT_CHECK,
+    DATA_DRIFT_CHECK,
+    PREDICTION_DRIFT_CHECK,
+    QUALITY_CHECK,
+    check_spec,
+    verdict_check,
+)
 from mlops_assets.partitions import DAYS
 from mlops_assets.registry import champion_model
+from mlops_assets.segment_profiles import save_profiles, segment_drift
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
 from resources.storage import LakeResource
 
 REPORT_KEYS = ("data_drift_report", "prediction_drift_report", "feature_quality_report")
-DATA_DRIFT_CHECK = "no_data_drift"
-PREDICTION_DRIFT_CHECK = "no_prediction_drift"
-QUALITY_CHECK = "feature_quality_ok"
-CONCEPT_DRIFT_CHECK = "no_concept_drift"
-"""Verdicts a user must see (and the sensors act on) are asset checks, WARN severity: a drifted day shows as
-a failed check on the report, and the drift and performance sensors turn failures into retrains."""
-
-
-CHECK_DESCRIPTIONS = {
-    DATA_DRIFT_CHECK: "The day's features match the champion's training data (BH-corrected, calibrated thresholds).",
-    PREDICTION_DRIFT_CHECK: "The day's score distribution matches the champion's scores on its training rows.",
-    QUALITY_CHECK: "Missing rates, ranges, categories and schema of the raw day are within the reference's.",
-    CONCEPT_DRIFT_CHECK: "The champion's error on labels that arrived after training is not significantly worse.",
-}
-
-
-def _check_spec(name: str, asset: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(name, asset=asset, description=CHECK_DESCRIPTIONS[name])
-
-
-def verdict_check(
-    name: str, asset: str, failed: bool, description: str, metadata: dict
-) -> dg.AssetCheckResult:
-    """The report's verdict as a WARN check result; its metadata says which day and which champion."""
-    return dg.AssetCheckResult(
-        check_name=name,
-        asset_key=dg.AssetKey(asset),
-        passed=not failed,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=description,
-        metadata=metadata,
-    )
-
-
 class MonitoringConfig(dg.Config):
     """``alpha``: family-wise false-alarm rate of the dataset verdict (Benjamini-Hochberg across columns)."""
 
@@ -97,52 +72,6 @@ def reference_profile(lake: LakeResource, registry: ModelRegistryResource) -> dg
             "path": dg.MetadataValue.path(path),
         }
     )
-
-
-MIN_SEGMENT_ROWS = 200
-"""Segments with fewer reference or current rows are not tested on their own (too little evidence)."""
-
-
-def save_profiles(rows, columns: list[str], path: str):  # noqa: ANN001, ANN201 - DataFrame in, (profile, dict) out
-    """The whole population's profile at ``path`` and one per segment beside it; returns (profile, rows per segment).
-
-    Each segment's profile is calibrated on its own rows, so a shift confined to one segment is tested
-    against that segment's variability instead of being diluted in the whole population.
-    """
-    from mlops_assets.core import domain as d
-    from mlops_assets.core.drift_profile import ReferenceProfile
-
-    profile = ReferenceProfile.from_frame(rows[columns])
-    profile.save(path)
-    segments = {}
-    for segment, part in rows.groupby(d.SEGMENT, observed=True):
-        if len(part) >= MIN_SEGMENT_ROWS:
-            ReferenceProfile.from_frame(part[columns]).save(_segment_path(path, str(segment)))
-            segments[str(segment)] = len(part)
-    return profile, segments
-
-
-def _segment_path(path: str, segment: str) -> str:
-    safe = "".join(c if c.isalnum() else "_" for c in segment)
-    return path.removesuffix(".profile") + f".segment-{safe}.profile"
-
-
-def segment_drift(path: str, current, columns: list[str], alpha: float) -> dict[str, dict]:  # noqa: ANN001
-    """Each segment's drift verdict against its own reference profile (segments without one are skipped)."""
-    from pathlib import Path
-
-    from mlops_assets.core import domain as d
-    from mlops_assets.core.drift_profile import ReferenceProfile
-
-    verdicts = {}
-    for segment, rows in current.groupby(d.SEGMENT, observed=True):
-        reference = _segment_path(path, str(segment))
-        if len(rows) < MIN_SEGMENT_ROWS or not Path(reference).exists():
-            continue
-        report = ReferenceProfile.load(reference).compare(rows, columns=columns, alpha=alpha).to_dict()["dataset"]
-        verdicts[str(segment)] = {k: report[k] for k in ("drifted", "share_drifted", "drifted_columns")}
-        verdicts[str(segment)]["rows"] = len(rows)
-    return verdicts
 
 
 def export_monitoring_metrics(lake: LakeResource, serving: ServingResource) -> None:
@@ -210,7 +139,7 @@ def _report_result(report: dict, extra: dict, check: str, asset: str) -> dg.Mate
     deps=["validated_events", reference_profile],
     code_version="1",
     automation_condition=NEW_DAY,
-    check_specs=[_check_spec(DATA_DRIFT_CHECK, "data_drift_report")],
+    check_specs=[check_spec(DATA_DRIFT_CHECK, "data_drift_report")],
 )
 def data_drift_report(
     context: dg.AssetExecutionContext,
@@ -255,7 +184,7 @@ def data_drift_report(
     deps=["validated_events", reference_profile],
     code_version="1",
     automation_condition=NEW_DAY,
-    check_specs=[_check_spec(PREDICTION_DRIFT_CHECK, "prediction_drift_report")],
+    check_specs=[check_spec(PREDICTION_DRIFT_CHECK, "prediction_drift_report")],
 )
 def prediction_drift_report(
     context: dg.AssetExecutionContext,
@@ -311,7 +240,7 @@ def _logged_scores(serving: ServingResource, day: str):  # noqa: ANN202 - option
     deps=["raw_churn_events", reference_profile],
     code_version="1",
     automation_condition=NEW_DAY,
-    check_specs=[_check_spec(QUALITY_CHECK, "feature_quality_report")],
+    check_specs=[check_spec(QUALITY_CHECK, "feature_quality_report")],
 )
 def feature_quality_report(
     context: dg.AssetExecutionContext, lake: LakeResource, registry: ModelRegistryResource, serving: ServingResource
@@ -355,7 +284,7 @@ def feature_quality_report(
     code_version="1",
     automation_condition=NEW_LABELS,
     check_specs=[
-        _check_spec(CONCEPT_DRIFT_CHECK, "concept_drift_report")
+        check_spec(CONCEPT_DRIFT_CHECK, "concept_drift_report")
     ],
 )
 def concept_drift_report(

@@ -32,6 +32,14 @@ def render_status() -> str:
         f"champion: {'v' + str(champion.version) if champion else 'none'}"
         f"   challenger: {'v' + str(challenger.version) if challenger else 'none'}"
     )
+    if challenger is not None and challenger.tags.get("approval.status") == "awaiting_approval":
+        lines.append(
+            f"awaiting approval: v{challenger.version} passed its canary and the gate; "
+            f"approve with `mlops approve {challenger.version} --by NAME`"
+        )
+    decision = instance.get_latest_materialization_event(dg.AssetKey("production_deployment"))
+    if decision is not None and "decision" in decision.asset_materialization.metadata:
+        lines.append(f"last production decision: {decision.asset_materialization.metadata['decision'].value}")
     lines.append("recent alias moves:")
     lines += [
         f"  {e.at:%Y-%m-%d %H:%M:%S} {e.alias} -> v{e.version} (was {e.previous_version}) by {e.actor}: {e.reason}"

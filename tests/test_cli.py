@@ -164,6 +164,36 @@ def test_drift_piped_into_head_stops_quietly_when_head_has_its_line(empty: Path)
 # --- after a healthy lifecycle run ------------------------------------------------------------------------
 
 
+def test_approve_on_an_empty_folder_says_the_version_is_not_the_challenger(empty: Path) -> None:
+    result = mlops(empty, "approve", "3", "--by", "alice")
+
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(result.stderr, "approve", "v3 is not the challenger", "mlops status")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--start", "22/01/2026"), "--start must be a date"),
+        (("--start", "2026-01-22", "--scenario", "meteor"), "--scenario must be one of"),
+        (("--start", "2026-01-22", "--days", "0"), "--days must be at least 1"),
+    ],
+)
+def test_land_with_bad_arguments_names_the_argument(empty: Path, args: tuple[str, ...], says: str) -> None:
+    result = mlops(empty, "land", *args)
+
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(result.stderr, "land", says)
+
+
+def test_land_writes_the_days_into_the_landing_folder_for_the_sensor(empty: Path) -> None:
+    result = mlops(empty, "land", "--start", "2026-01-22", "--days", "2", "--rows-per-day", "50")
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (empty / "landing").iterdir()) == ["2026-01-22", "2026-01-23"]
+    assert len(pd.read_parquet(empty / "landing" / "2026-01-23" / "events.parquet")) == 50
+
+
 @pytest.mark.slow
 def test_status_after_a_lifecycle_run_names_the_champion_version(lifecycle, tmp_path: Path) -> None:
     champion = lifecycle.resources["registry"].version_by_alias("champion")

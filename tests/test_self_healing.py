@@ -17,6 +17,7 @@ import pytest
 from mlops_assets.demo import DRIFT_DAYS, FIRST_DAY, Loop
 from mlops_assets.producer import land_days
 from mlops_assets.timeline import launched_by
+from tests.webserver import PARTITIONS, RUNS, SENSORS, query, webserver
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 HISTORY_DAYS, ROWS = 12, 800
@@ -91,29 +92,43 @@ def test_a_drifted_day_yields_one_retrain_one_canary_and_one_decision_also_acros
     assert not [r for r in runs if r.job_name == "__ephemeral_asset_job__"]
     assert loop.verdict((shifted + dt.timedelta(days=DRIFT_DAYS - 1)).isoformat()) is not None
 
+    # and the UI, over the webserver's GraphQL, shows every sensor running, only named or automation runs,
+    # and exactly the landed days as partitions, every one of them ingested and validated
+    landed = HISTORY_DAYS + 1 + DRIFT_DAYS
+    with webserver(loop.daemon.log_path.with_name("webserver.log")) as ui:
+        sensors = query(ui, SENSORS)["sensorsOrError"]["results"]
+        assert {s["name"]: s["sensorState"]["status"] for s in sensors} == dict.fromkeys(
+            ("landing_sensor", "drift_sensor", "canary_sensor", "automation"), "RUNNING"
+        )
+        jobs = {r["jobName"] for r in query(ui, RUNS)["runsOrError"]["results"]}
+        assert jobs <= {"ingest", "retrain", "deploy", "__ASSET_JOB"}, jobs
+        stats = {
+            "/".join(n["assetKey"]["path"]): n["partitionStats"] for n in query(ui, PARTITIONS)["assetNodes"]
+        }
+        for asset in ("raw_churn_events", "validated_events", "quarantined_events"):
+            assert stats[asset] == {"numMaterialized": landed, "numPartitions": landed, "numFailed": 0}, asset
+        assert stats["data_drift_report"]["numPartitions"] == landed
 
-def _step_pid(loop: Loop, run_id: str, step: str) -> int | None:
-    for entry in loop.instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START):
-        if entry.step_key == step and entry.dagster_event is not None and entry.dagster_event.pid:
+
+def _worker_pid(loop: Loop, run: dg.DagsterRun) -> int | None:
+    """The process executing ``run`` once it has started its steps (the in-process executor's worker)."""
+    for entry in loop.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START):
+        if entry.dagster_event is not None and entry.dagster_event.pid:
             return entry.dagster_event.pid
+    return None
+
+
+def _running_retrain(loop: Loop) -> tuple[dg.DagsterRun, int] | None:
+    for run in _runs(loop, "retrain"):
+        if not run.is_finished and (pid := _worker_pid(loop, run)):
+            return run, pid
     return None
 
 
 def test_a_retrain_whose_worker_is_killed_is_retried_and_ends_in_one_decision(loop):
     # given the first model's training under way
     land_days(loop.resources["landing"], FIRST_DAY, HISTORY_DAYS, rows_per_day=ROWS)
-    running = loop.wait(
-        "the retrain's training step",
-        lambda: next(
-            (
-                (r, pid)
-                for r in _runs(loop, "retrain")
-                if (pid := _step_pid(loop, r.run_id, "trained_model")) and not r.is_finished
-            ),
-            None,
-        ),
-        600,
-    )
+    running = loop.wait("the retrain's worker", lambda: _running_retrain(loop), 600)
     # when its worker process dies mid-step
     run, pid = running
     os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,59 @@
+"""A real ``dagster-webserver`` over a test's instance, queried through its GraphQL API as the UI does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from resources.profiles import project_root
+from resources.triton_server import free_port
+
+SENSORS = """query { sensorsOrError(repositorySelector: {repositoryLocationName: "mlops",
+  repositoryName: "__repository__"}) { __typename ... on Sensors { results { name sensorState { status } } } } }"""
+RUNS = """query { runsOrError(limit: 1000) { __typename ... on Runs { results { jobName } } } }"""
+PARTITIONS = """query { assetNodes { assetKey { path } isPartitioned
+  partitionStats { numMaterialized numPartitions numFailed } } }"""
+
+
+@contextmanager
+def webserver(log_path: Path) -> Iterator[httpx.Client]:
+    """Start the webserver on a free loopback port over ``workspace.yaml`` and ``DAGSTER_HOME``."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "dagster-webserver"), "-w", str(project_root() / "workspace.yaml")]
+    process = subprocess.Popen(
+        [*command, "-h", "127.0.0.1", "-p", str(port)],
+        env=dict(os.environ),
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if client.get("/server_info").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(1)
+        else:
+            raise TimeoutError(f"dagster-webserver did not answer in 120 s; see {log_path}")
+        yield client
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(30)
+
+
+def query(client: httpx.Client, text: str) -> dict:
+    body = client.post("/graphql", json={"query": text}).raise_for_status().json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
