@@ -20,7 +20,7 @@ import dagster as dg
 from mlops_assets.check_history import completed_evaluations
 from mlops_assets.dagster_home import ensure_dagster_home
 from mlops_assets.producer import land_days
-from mlops_assets.timeline import TimelineRow, run_timeline
+from mlops_assets.timeline import TimelineRow, collapse, run_timeline
 from resources.profiles import data_dir, project_root, resolved
 
 FIRST_DAY = dt.date(2026, 1, 1)
@@ -47,7 +47,7 @@ class DemoSummary:
     seconds: float = 0.0
 
     def render(self) -> str:
-        runs = [row.render() for row in self.timeline]
+        runs = [row.render() for row in collapse(self.timeline)]
         launchers = sorted({row.launched_by for row in self.timeline})
         return "\n".join(
             [

@@ -37,8 +37,12 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource
         requests.append(
             dg.RunRequest(
                 run_key=f"landed:{new[0]}..{new[-1]}:{stamp}",
-                tags={RANGE_START: new[0], RANGE_END: new[-1], TRIGGER_TAG: f"landed:{new[0]}..{new[-1]}",
-                      REASON_TAG: f"{len(new)} new day(s) landed"},
+                tags={
+                    RANGE_START: new[0],
+                    RANGE_END: new[-1],
+                    TRIGGER_TAG: f"landed:{new[0]}..{new[-1]}",
+                    REASON_TAG: f"{len(new)} new day(s) landed",
+                },
             )
         )
     requests += [

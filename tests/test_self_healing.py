@@ -102,9 +102,7 @@ def test_a_drifted_day_yields_one_retrain_one_canary_and_one_decision_also_acros
         )
         jobs = {r["jobName"] for r in query(ui, RUNS)["runsOrError"]["results"]}
         assert jobs <= {"ingest", "retrain", "deploy", "__ASSET_JOB"}, jobs
-        stats = {
-            "/".join(n["assetKey"]["path"]): n["partitionStats"] for n in query(ui, PARTITIONS)["assetNodes"]
-        }
+        stats = {"/".join(n["assetKey"]["path"]): n["partitionStats"] for n in query(ui, PARTITIONS)["assetNodes"]}
         for asset in ("raw_churn_events", "validated_events", "quarantined_events"):
             assert stats[asset] == {"numMaterialized": landed, "numPartitions": landed, "numFailed": 0}, asset
         assert stats["data_drift_report"]["numPartitions"] == landed

@@ -18,3 +18,19 @@ from mlops_assets.timeline import launched_by
 )
 def test_the_launcher_is_read_from_the_run_tags(tags, who):
     assert launched_by(tags) == who
+
+
+def test_consecutive_runs_doing_the_same_to_other_days_fold_into_one_row():
+    import datetime as dt
+
+    from mlops_assets.timeline import TimelineRow, collapse
+
+    def row(day: str, assets=("validated_events",), outcome="") -> TimelineRow:
+        at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        return TimelineRow(at, 2.0, "__ASSET_JOB", "automation", "", "SUCCESS", outcome, assets, (day,))
+
+    rows = [row("2026-01-01"), row("2026-01-02"), row("2026-01-03"), row("2026-01-04", outcome="check x failed")]
+    folded = collapse(rows)
+    assert [r.runs for r in folded] == [3, 1]
+    assert folded[0].outcome == "validated_events for 3 days 2026-01-01..2026-01-03"
+    assert folded[0].seconds == 6.0
