@@ -49,7 +49,16 @@ def test_the_demo_completes_on_the_production_profile_with_runs_and_events_in_po
     }
     try:
         done = subprocess.run(
-            [str(Path(sys.executable).parent / "mlops"), "demo", "--days", "10", "--rows-per-day", "600", "--tuning-trials", "3"],
+            [
+                str(Path(sys.executable).parent / "mlops"),
+                "demo",
+                "--days",
+                "10",
+                "--rows-per-day",
+                "600",
+                "--tuning-trials",
+                "3",
+            ],
             env=env,
             cwd=project_root(),
             capture_output=True,
