@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: setup demo test test-fast test-production test-reliability dev mlflow-ui mlflow-server bench lint clean
+.PHONY: screenshots setup demo test test-fast test-production test-reliability dev mlflow-ui mlflow-server bench lint clean
 
 # Installed with compiled bytecode: PYTHONDONTWRITEBYTECODE=1 on these machines means no process ever
 # caches what it compiles, so without .pyc files every `mlops`/pytest/dagster start recompiles its imports
@@ -55,6 +55,11 @@ mlflow-server: setup  ## MLflow tracking server for MLOPS_PROFILE=production on 
 
 bench: setup  ## benchmarks, printed as ratios against baselines measured in the same run
 	$(PY) -m bench.run
+
+screenshots: setup  ## refresh docs/img/*.png from the demo's instance (needs Debian's chromium)
+	@$(PY) -c "import playwright" 2>/dev/null || $$(command -v uv || echo "$(PYTHON) -m uv") pip install -p $(PY) -q \
+	  --compile-bytecode "playwright>=1.45"
+	$(PY) docs/screenshots.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

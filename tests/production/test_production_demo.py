@@ -63,7 +63,7 @@ def test_the_demo_completes_on_the_production_profile_with_runs_and_events_in_po
             cwd=project_root(),
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=1500,
         )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         assert "champion model version" in done.stdout
