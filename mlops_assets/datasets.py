@@ -6,12 +6,43 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from mlops_assets.features import accepted_days, customer_feature_table, feature_store_registry, read_validated
-from mlops_assets.metadata import OWNERS, table_metadata
+from mlops_assets.metadata import OWNERS, column_lineage, derived_sources, table_metadata
 from resources.feast_store import FeastResource
 from resources.storage import LakeResource
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import pandas as pd
+
+
+SPLIT_DESCRIPTION = "train / validation (seeded random share) / oot_test (the newest days): the row's split."
+
+
+def dataset_lineage(columns: "Iterable[str]") -> dict[str, list[tuple[str, str]]]:
+    """Where each training column comes from, for `dagster/column_lineage`.
+
+    Features come from the Feast file source (a derived ratio from the columns it is computed of); labels,
+    segment and join keys from the validated events; the split from the event time.
+    """
+    from mlops_assets.core import domain as d
+    from mlops_assets.core.dataset_split import SPLIT
+
+    features, events = "customer_feature_table", "validated_events"
+    derived = derived_sources()
+    lineage: dict[str, list[tuple[str, str]]] = {}
+    for column in map(str, columns):
+        if column in derived:
+            lineage[column] = [(features, source) for source in derived[column]]
+        elif column in (*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES):
+            lineage[column] = [(features, column)]
+        elif column in (d.ENTITY, d.TIMESTAMP):
+            lineage[column] = [(events, column), (features, column)]
+        elif column == SPLIT:
+            lineage[column] = [(events, d.TIMESTAMP)]
+        else:
+            lineage[column] = [(events, column)]
+    return lineage
 
 
 class DatasetConfig(dg.Config):
@@ -119,7 +150,9 @@ def training_dataset(
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version),
         metadata={
-            **table_metadata(joined),
+            **table_metadata(
+                joined, descriptions={SPLIT: SPLIT_DESCRIPTION}, lineage=column_lineage(dataset_lineage(joined.columns))
+            ),
             "dataset_version": version,
             "sha256": digest,
             "as_of": str(as_of),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from mlops_assets.automation import ALL_DAYS, FEATURE_CODE
-from mlops_assets.metadata import OWNERS, table_metadata
+from mlops_assets.metadata import OWNERS, column_lineage, records_table, same_columns, table_metadata
 from resources.feast_store import FeastResource
 from resources.storage import LakeResource
 
@@ -81,7 +81,7 @@ def customer_feature_table(
         context.log.warning(f"left out days not accepted by validation: {held_back}")
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(snapshots),
+            **table_metadata(snapshots, lineage=column_lineage(same_columns(snapshots.columns, "validated_events"))),
             "days": len(days),
             "held_back_days": dg.MetadataValue.json(held_back),
             "latest_event": str(snapshots[d.TIMESTAMP].max()),
@@ -99,22 +99,34 @@ def customer_feature_table(
     automation_condition=FEATURE_CODE,
 )
 def feature_store_registry(feast: FeastResource) -> dg.MaterializeResult:
-    """The Feast repo applied from code: entity, feature views with TTL, on-demand view, feature service."""
+    """The Feast repo applied from code: entity, feature views with TTL, on-demand view, feature service.
+
+    The repo folder holds the `feature_store.yaml` the store is built from, so `feast feature-views list`,
+    `feast feature-services list` or `feast ui` run there show what this asset applied.
+    """
     from mlops_assets.core.feature_definitions import FEATURE_SERVICE, build_repo
 
     store = feast.store()
     objects = build_repo(feast.source_path)
     store.apply(list(objects.values()))
-    views = {
-        fv.name: [f.name for f in fv.features]
+    views = [
+        {
+            "view": fv.name,
+            "kind": type(fv).__name__,
+            "features": len(fv.features),
+            "names": [f.name for f in fv.features],
+        }
         for fv in (*store.list_feature_views(), *store.list_on_demand_feature_views())
-    }
+    ]
     return dg.MaterializeResult(
         metadata={
             "feature_service": FEATURE_SERVICE,
-            "feature_views": dg.MetadataValue.json(views),
-            "feature_count": sum(len(v) for v in views.values()),
+            "feature_count": sum(v["features"] for v in views),
+            "feature_views": records_table(
+                views, {"view": "string", "kind": "string", "features": "int", "names": "string"}
+            ),
             "online_store": feast.online_store,
+            "repo": dg.MetadataValue.path(str(feast.config_path)),
         }
     )
 

@@ -11,7 +11,7 @@ import dagster as dg
 
 from mlops_assets.automation import NEW_CHAMPION, NEW_DAY, NEW_LABELS
 from mlops_assets.deployment import production_deployment
-from mlops_assets.metadata import OWNERS
+from mlops_assets.metadata import OWNERS, fmt, png_image, records_table, sig
 from mlops_assets.monitoring_checks import (
     CONCEPT_DRIFT_CHECK,
     DATA_DRIFT_CHECK,
@@ -96,20 +96,71 @@ def export_monitoring_metrics(lake: LakeResource, serving: ServingResource) -> N
     metrics.write(serving.monitoring_metrics_path)
 
 
-def _report_result(report: dict, extra: dict, check: str, asset: str) -> dg.MaterializeResult:
-    from mlops_assets.core.drift_plots import effect_size_png
-    from mlops_assets.metadata import png_markdown
+DRIFT_COLUMNS = {
+    "column": "string",
+    "drifted": "bool",
+    "effect_size": "float",
+    "threshold": "float",
+    "effect_size_name": "string",
+    "test": "string",
+    "statistic": "float",
+    "p_value_adjusted": "float",
+    "rows_current": "int",
+    "unseen_share": "float",
+}
 
+
+def _ranked(columns: list[dict]) -> list[dict]:
+    """Drifted columns first, each group by effect size relative to its threshold, largest first."""
+    return sorted(columns, key=lambda c: (not c["drifted"], -c["effect_size"] / max(c["threshold"], 1e-9)))
+
+
+def _drift_headline(report: dict, notes: list[str]) -> str:
+    """The verdict in two or three lines, key numbers to four significant digits, the effect-size chart inline."""
+    from mlops_assets.core.drift_plots import effect_size_png
+
+    dataset, columns = report["dataset"], report.get("columns", [])
+    ranked = _ranked(columns)
+    drifted = [c for c in ranked if c["drifted"]]
+    lines = [
+        f"**{'Drift' if dataset['drifted'] else 'No drift'}** on {report.get('day', '')} against champion "
+        f"v{report.get('champion_version', '')}: {len(drifted)} of {len(columns)} columns drifted "
+        f"(share {fmt(dataset.get('share_drifted', 0.0))}, alpha {fmt(dataset.get('alpha'))}, Benjamini-Hochberg)."
+    ]
+    shown = drifted[:3] or ranked[:1]
+    if shown:
+        effects = "; ".join(
+            f"{c['column']} {fmt(c['effect_size'])} vs threshold {fmt(c['threshold'])}, p (adj.) "
+            f"{fmt(c['p_value_adjusted'])}"
+            for c in shown
+        )
+        label = "Strongest" if drifted else "Largest effect (drift needs it above the threshold and p below alpha)"
+        lines.append(f"{label}: {effects}.")
+    if report.get("untestable"):
+        lines.append(f"**Not tested**: {', '.join(c['column'] for c in report['untestable'])}.")
+    lines += notes
+    text = "\n\n".join(lines)
+    if columns:
+        text += "\n\n" + png_image("Effect size vs calibrated threshold", effect_size_png(columns))
+    return text
+
+
+def _report_result(
+    report: dict, extra: dict, check: str, asset: str, notes: list[str] | None = None
+) -> dg.MaterializeResult:
+    """Metadata that leads with the verdict (`verdict`), then the per-column table, then ``extra``."""
     columns = report.get("columns", [])
     meta = {
+        "verdict": dg.MetadataValue.md(_drift_headline(report, notes or [])),
         "drifted": bool(report["dataset"]["drifted"]),
-        "share_drifted": dg.MetadataValue.float(float(report["dataset"].get("share_drifted", 0.0))),
-        "drifted_columns": dg.MetadataValue.json([c["column"] for c in columns if c["drifted"]]),
-        "report": dg.MetadataValue.md(report.get("markdown", "")),
+        "share_drifted": dg.MetadataValue.float(sig(report["dataset"].get("share_drifted", 0.0)) or 0.0),
+        "columns": records_table(_ranked(columns), DRIFT_COLUMNS),
         **extra,
     }
-    if columns:
-        meta["effect_sizes"] = png_markdown("Effect size vs calibrated threshold", effect_size_png(columns))
+    if report.get("untestable"):
+        meta["untestable"] = records_table(
+            report["untestable"], {"column": "string", "kind": "string", "reason": "string"}
+        )
     drifted = [c["column"] for c in columns if c["drifted"]]
     day, version = report.get("day", ""), report.get("champion_version", "")
     verdict = verdict_check(
@@ -125,10 +176,19 @@ def _report_result(report: dict, extra: dict, check: str, asset: str) -> dg.Mate
             "day": day,
             "champion_version": str(version),
             "drifted_columns": dg.MetadataValue.json(drifted),
-            "share_drifted": dg.MetadataValue.float(float(report["dataset"].get("share_drifted", 0.0))),
+            "share_drifted": dg.MetadataValue.float(sig(report["dataset"].get("share_drifted", 0.0)) or 0.0),
         },
     )
     return dg.MaterializeResult(metadata=meta, check_results=[verdict])
+
+
+def _segment_notes(segments: dict[str, dict]) -> list[str]:
+    drifted = sorted(s for s, v in segments.items() if v["drifted"])
+    if not segments:
+        return ["No age band had enough rows to be tested on its own."]
+    if not drifted:
+        return [f"No age band drifted on its own ({len(segments)} tested)."]
+    return [f"Age bands drifted on their own: {', '.join(drifted)} ({len(drifted)} of {len(segments)} tested)."]
 
 
 @dg.asset(
@@ -170,10 +230,18 @@ def data_drift_report(
     extra = {
         "champion_version": version,
         "rows": dg.MetadataValue.int(len(current)),
-        "segments_drifted": dg.MetadataValue.json(sorted(s for s, v in segments.items() if v["drifted"])),
-        "segments": dg.MetadataValue.json(segments),
+        "segments": records_table(
+            [{"segment": name, **verdict} for name, verdict in sorted(segments.items())],
+            {
+                "segment": "string",
+                "drifted": "bool",
+                "share_drifted": "float",
+                "drifted_columns": "string",
+                "rows": "int",
+            },
+        ),
     }
-    return _report_result(payload, extra, DATA_DRIFT_CHECK, "data_drift_report")
+    return _report_result(payload, extra, DATA_DRIFT_CHECK, "data_drift_report", _segment_notes(segments))
 
 
 @dg.asset(
@@ -220,8 +288,10 @@ def prediction_drift_report(
     }
     lake.write_json(payload, "monitoring", "prediction_drift", f"{day}.json")
     export_monitoring_metrics(lake, serving)
-    extra = {"source": source, "mean_score": float(pd.Series(scores).mean()), "champion_version": version}
-    return _report_result(payload, extra, PREDICTION_DRIFT_CHECK, "prediction_drift_report")
+    mean_score = sig(float(pd.Series(scores).mean())) or 0.0
+    extra = {"source": source, "mean_score": mean_score, "champion_version": version}
+    notes = [f"Scores: {source} ({len(scores)} rows, mean score {fmt(mean_score)})."]
+    return _report_result(payload, extra, PREDICTION_DRIFT_CHECK, "prediction_drift_report", notes)
 
 
 def _logged_scores(serving: ServingResource, day: str):  # noqa: ANN202 - optional numpy array
@@ -266,14 +336,48 @@ def feature_quality_report(
         description=f"{day}: " + ("; ".join(map(str, issues))[:500] if degraded else "within the reference's limits"),
         metadata={"day": day, "champion_version": str(version), "issues": dg.MetadataValue.json(issues)},
     )
-    return dg.MaterializeResult(
-        metadata={
-            "degraded": degraded,
-            "issues": dg.MetadataValue.json(issues),
-            "report": dg.MetadataValue.json(payload),
-        },
-        check_results=[verdict],
+    return dg.MaterializeResult(metadata=_quality_metadata(payload, day, version), check_results=[verdict])
+
+
+def _quality_metadata(payload: dict, day: str, version: str) -> dict:
+    """The quality verdict first (issues as a list), then one row per column instead of the raw JSON."""
+    issues = payload.get("issues", [])
+    schema = [
+        f"{label}: {', '.join(payload[key])}"
+        for key, label in (("missing_columns", "missing columns"), ("extra_columns", "unexpected columns"))
+        if payload.get(key)
+    ]
+    headline = (
+        f"**{'Degraded' if issues else 'Within limits'}**: raw day {day} against champion v{version}'s reference, "
+        f"{len(issues)} issue(s)" + (":\n\n" + "\n".join(f"- {i}" for i in issues) if issues else ".")
     )
+    missing, ranges = payload.get("missing_rate", {}), payload.get("out_of_range_share", {})
+    rows = [
+        {
+            "column": name,
+            "missing_rate": missing.get(name, {}).get("current"),
+            "reference_missing_rate": missing.get(name, {}).get("reference"),
+            "missing_p_value": missing.get(name, {}).get("p_value"),
+            "out_of_range_share": ranges.get(name),
+            "unseen_categories": payload.get("unseen_categories", {}).get(name),
+            "type_change": payload.get("type_changes", {}).get(name),
+        }
+        for name in sorted(set(missing) | set(ranges))
+    ]
+    columns = {
+        "column": "string",
+        "missing_rate": "float",
+        "reference_missing_rate": "float",
+        "missing_p_value": "float",
+        "out_of_range_share": "float",
+        "unseen_categories": "string",
+        "type_change": "string",
+    }
+    return {
+        "verdict": dg.MetadataValue.md("\n\n".join([headline, *schema])),
+        "degraded": bool(payload.get("degraded", False)),
+        "columns": records_table(rows, columns),
+    }
 
 
 @dg.asset(
@@ -317,8 +421,10 @@ def concept_drift_report(
             description=f"not enough evidence yet: {payload['reason']}",
             metadata={"champion_version": str(version)},
         )
+        headline = f"**Not enough evidence yet** for champion v{version}: {payload['reason']}."
         return dg.MaterializeResult(
-            metadata={**meta, "drifted": False, "reason": payload["reason"]}, check_results=[verdict]
+            metadata={"verdict": dg.MetadataValue.md(headline), **meta, "drifted": False, "reason": payload["reason"]},
+            check_results=[verdict],
         )
     dataset = lake.read_parquet("datasets", champion.tags["data.dataset_version"], "dataset.parquet")
     reference = dataset[dataset[SPLIT] == "oot_test"]
@@ -333,15 +439,22 @@ def concept_drift_report(
         "page_hinkley_at": str(fresh[d.TIMESTAMP].iloc[fired]) if fired is not None else None,
     }
     lake.write_json(payload, "monitoring", "concept_drift", "latest.json")
+    headline = (
+        f"**{'Concept drift' if drop.drifted else 'No concept drift'}**: champion v{version}'s error on "
+        f"{len(fresh)} new labels {fmt(drop.current_error)} vs {fmt(drop.reference_error)} on its test set "
+        f"(p {fmt(drop.p_value)}); AUC {fmt(drop.current_auc)} vs {fmt(drop.reference_auc)}. "
+        f"Page-Hinkley: {'fired at ' + payload['page_hinkley_at'] if payload['page_hinkley_at'] else 'not fired'}."
+    )
     return dg.MaterializeResult(
         metadata={
+            "verdict": dg.MetadataValue.md(headline),
             **meta,
             "drifted": drop.drifted,
-            "reference_error": drop.reference_error,
-            "current_error": drop.current_error,
-            "reference_auc": drop.reference_auc,
-            "current_auc": drop.current_auc,
-            "p_value": drop.p_value,
+            "reference_error": sig(drop.reference_error),
+            "current_error": sig(drop.current_error),
+            "reference_auc": sig(drop.reference_auc),
+            "current_auc": sig(drop.current_auc),
+            "p_value": sig(drop.p_value),
             "page_hinkley_fired_at": payload["page_hinkley_at"] or "not fired",
         },
         check_results=[

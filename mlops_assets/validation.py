@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from mlops_assets.metadata import OWNERS, table_metadata
+from mlops_assets.metadata import OWNERS, column_lineage, same_columns, sig, table_metadata
 from mlops_assets.partitions import DAYS, day_window
 from resources.storage import LakeResource
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from mlops_assets.core.schema import ValidationOutcome
 
 VALIDATED = dg.AssetKey("validated_events")
 QUARANTINED = dg.AssetKey("quarantined_events")
@@ -24,7 +26,7 @@ FOLLOWS_RAW = dg.AutomationCondition.eager()
 
 
 class ValidationConfig(dg.Config):
-    """``max_rejection_rate``: the share of quarantined rows above which a day is not accepted."""
+    """`max_rejection_rate`: the share of quarantined rows above which a day is not accepted."""
 
     max_rejection_rate: float = 0.05
 
@@ -34,6 +36,43 @@ def _explain(summary: "pd.DataFrame", limit: int = 5) -> str:
         return ""
     lines = [f"{r.column}: {r.check} failed on {r.rows} row(s), e.g. {r.examples}" for r in summary.itertuples()]
     return "; ".join(lines[:limit])
+
+
+def _record_day(
+    context: dg.AssetExecutionContext,
+    day: str,
+    raw: "pd.DataFrame",
+    outcome: "ValidationOutcome",
+    summary: dict[str, object],
+) -> None:
+    """Attach one day's verdict, counts, schema and lineage to that day's two materializations."""
+    from mlops_assets.core.schema import REASONS
+
+    verdict = {
+        "accepted": dg.MetadataValue.bool(bool(summary["accepted"])),
+        "rows_in": dg.MetadataValue.int(len(raw)),
+        "quarantined": dg.MetadataValue.int(len(outcome.quarantined)),
+        "rejection_rate": dg.MetadataValue.float(sig(outcome.rejection_rate) or 0.0),
+    }
+    if outcome.table_errors or summary["failures"]:
+        verdict["failures"] = dg.MetadataValue.text("; ".join(outcome.table_errors) or str(summary["failures"]))
+    raw_columns = [str(c) for c in raw.columns]
+    from_raw = same_columns((c for c in outcome.valid.columns if c in raw_columns), "raw_churn_events")
+    context.add_asset_metadata(
+        {**verdict, **table_metadata(outcome.valid, lineage=column_lineage(from_raw))},
+        asset_key=VALIDATED,
+        partition_key=day,
+    )
+    quarantine_lineage = {
+        **same_columns((c for c in outcome.quarantined.columns if c in raw_columns), "raw_churn_events"),
+        REASONS: [("raw_churn_events", c) for c in raw_columns],
+    }
+    reasons = {REASONS: "The contract checks the row failed, each as `column: check (got value)`."}
+    context.add_asset_metadata(
+        table_metadata(outcome.quarantined, descriptions=reasons, lineage=column_lineage(quarantine_lineage)),
+        asset_key=QUARANTINED,
+        partition_key=day,
+    )
 
 
 @dg.multi_asset(
@@ -82,13 +121,14 @@ def _explain(summary: "pd.DataFrame", limit: int = 5) -> str:
 def validate_events(
     context: dg.AssetExecutionContext, config: ValidationConfig, lake: LakeResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Validate every day of the run against the raw-event contract."""
-    import pandas as pd
+    """Validate every day of the run against the raw-event contract.
 
+    Each day's materializations carry that day's own counts, rejection rate and verdict, also when one run
+    validates many days.
+    """
     from mlops_assets.core.schema import build_schema, split_valid  # pandera is slow to import
 
     days: dict[str, dict[str, object]] = {}
-    valid_frames, quarantine_frames = [], []
     for key in context.partition_keys:
         raw = lake.read_parquet("raw", f"{key}.parquet")
         outcome = split_valid(raw, build_schema(day_window(key)))
@@ -106,18 +146,12 @@ def validate_events(
         lake.write_parquet(outcome.quarantined, "quarantine", f"{key}.parquet")
         lake.write_json(summary, "validated", f"{key}.json")
         days[key] = summary
-        valid_frames.append(outcome.valid)
-        quarantine_frames.append(outcome.quarantined)
         if not accepted:
             context.log.warning(f"{key} not accepted: {outcome.table_errors or summary['failures']}")
+        _record_day(context, key, raw, outcome, summary)
 
-    valid = pd.concat(valid_frames, ignore_index=True)
-    quarantined = pd.concat(quarantine_frames, ignore_index=True)
-    yield dg.MaterializeResult(
-        asset_key=VALIDATED,
-        metadata={**table_metadata(valid), "days": dg.MetadataValue.json(days)},
-    )
-    yield dg.MaterializeResult(asset_key=QUARANTINED, metadata=table_metadata(quarantined))
+    yield dg.MaterializeResult(asset_key=VALIDATED)
+    yield dg.MaterializeResult(asset_key=QUARANTINED)
 
     unreconciled = {k: v for k, v in days.items() if v["rows_in"] != v["validated"] + v["quarantined"]}
     yield dg.AssetCheckResult(
