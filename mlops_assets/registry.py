@@ -8,8 +8,15 @@ import dagster as dg
 from mlops_assets.core.promotion import Approval, GatePolicy, decide
 from mlops_assets.evaluation import model_evaluation
 from mlops_assets.metadata import OWNERS
+from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
 from resources.storage import LakeResource
+
+TRIGGER_TAG = "mlops/trigger"
+REASON_TAG = "mlops/reason"
+"""The Dagster run tags saying why a run was launched (the sensors set them, ``sensors/settings.py``)."""
+APPROVER_TAGS = ("approval.approved_by", "approval.approved_at", "approval.automatic")
+"""Who approved and when: carried only by a version whose ``approval.status`` is ``approved``."""
 
 DEPLOYMENT_CONFIG = {
     "server": "triton",
@@ -42,19 +49,45 @@ def registry_tags(record: dict, evaluation: dict, manifest: dict) -> dict[str, s
     return tags
 
 
+def version_description(
+    record: dict, evaluation: dict, manifest: dict, run_tags: dict[str, str], job_name: str, dagster_run_id: str
+) -> str:
+    """What the version is and why it exists, for its page in the MLflow UI.
+
+    e.g. "Churn classifier (HistGradientBoosting as ONNX, sha256 0a1b2c3d4e5f). Retrained on
+    drift:champion-v1 (data drift in ...); dataset 3f2a..., 9,876 rows as of 2026-01-14; OOT ROC AUC 0.7912
+    vs 0.7850 for champion v1. Dagster run 1a2b3c4d (job retrain)."
+    """
+    champion = evaluation.get("champion_version")
+    trigger, reason = run_tags.get(TRIGGER_TAG), run_tags.get(REASON_TAG)
+    verb = "Retrained" if champion else "Trained"
+    why = f"{verb} on {trigger}" + (f" ({reason})" if reason else "") if trigger else f"{verb} on request"
+    auc = f"OOT ROC AUC {evaluation['summary']['oot_roc_auc']:.4f}"
+    incumbent = evaluation["report"].get(f"champion (v{champion})") if champion else None
+    if incumbent:
+        auc += f" vs {incumbent['oot_test']['roc_auc']:.4f} for champion v{champion}"
+    return (
+        f"Churn classifier (HistGradientBoosting as {record['format'].upper()}, sha256 {record['sha256'][:12]}). "
+        f"{why}; dataset {manifest['version']}, {manifest['rows']:,} rows as of {manifest['as_of']}; {auc}. "
+        f"Dagster run {dagster_run_id[:8]} (job {job_name})."
+    )
+
+
 @dg.asset(
     group_name="registry",
     kinds={"mlflow"},
     owners=OWNERS,
     deps=[model_evaluation],
-    code_version="1",
+    code_version="2",
 )
 def registered_model(
-    context: dg.AssetExecutionContext, lake: LakeResource, registry: ModelRegistryResource
+    context: dg.AssetExecutionContext, lake: LakeResource, registry: ModelRegistryResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
     """The evaluated candidate as an MLflow model version, aliased ``challenger``.
 
-    Registering the same artifact twice returns the existing version (matched by its sha256).
+    The version is registered from the training run's logged model (``models:/<model_id>``), so MLflow
+    loads it with its signature, and its description says what it is and why it was trained. Registering
+    the same artifact twice returns the existing version (matched by its sha256).
     """
     record = lake.read_json("models", "candidate.json")
     evaluation = lake.read_json("evaluations", f"{record['sha256']}.json")
@@ -67,8 +100,16 @@ def registered_model(
         version = existing[0]
         context.log.info(f"artifact {record['sha256'][:12]} already registered as version {version.version}")
     else:
+        training_run = context.instance.get_run_by_id(record["dagster_run_id"]) or context.run
+        description = version_description(
+            record, evaluation, manifest, training_run.tags, training_run.job_name, training_run.run_id
+        )
         version = registry.register(
-            record["artifact_uri"], record["mlflow_run_id"], registry_tags(record, evaluation, manifest)
+            record.get("model_uri", record["artifact_uri"]),
+            record["mlflow_run_id"],
+            registry_tags(record, evaluation, manifest),
+            model_id=record.get("model_id"),
+            description=description,
         )
     champion = registry.version_by_alias("champion")
     if champion is None or champion.version != version.version:
@@ -87,6 +128,9 @@ def registered_model(
             "sha256": record["sha256"],
             "dataset_version": record["dataset_version"],
             "oot_roc_auc": evaluation["summary"]["oot_roc_auc"],
+            "description": dg.MetadataValue.md(version.description or ""),
+            "mlflow_version": dg.MetadataValue.url(mlflow.version_url(registry.model_name, version.version)),
+            "mlflow_run": dg.MetadataValue.url(mlflow.run_url(record["mlflow_run_id"])),
         }
     )
 
@@ -145,13 +189,13 @@ def apply_gate(
     reasons = [extra_reason, *decision.reasons] if extra_reason else decision.reasons
     status = "approved" if decision.promote else ("awaiting_approval" if decision.awaiting_approval else "refused")
     tags = {"approval.status": status, "approval.reasons": " | ".join(reasons)}
-    if approval:
-        tags |= {
-            "approval.approved_by": approval.approved_by,
-            "approval.approved_at": approval.approved_at,
-            "approval.automatic": str(approval.automatic).lower(),
-        }
+    if approval and status == "approved":
+        approver = (approval.approved_by, approval.approved_at, str(approval.automatic).lower())
+        tags |= dict(zip(APPROVER_TAGS, approver, strict=True))
     registry.set_tags(version, tags)
+    if status != "approved":
+        # an approval the gate did not act on (a refused version) must not read as an approved version
+        registry.delete_tags(version, APPROVER_TAGS)
     if decision.promote:
         actor = approval.approved_by if approval else f"gate, run {run_id}"
         registry.move_alias("champion", version, actor=actor, reason="; ".join(reasons), dagster_run_id=run_id)
@@ -168,7 +212,11 @@ def apply_gate(
     code_version="1",
 )
 def champion_model(
-    context: dg.AssetExecutionContext, config: PromotionConfig, lake: LakeResource, registry: ModelRegistryResource
+    context: dg.AssetExecutionContext,
+    config: PromotionConfig,
+    lake: LakeResource,
+    registry: ModelRegistryResource,
+    mlflow: MlflowResource,
 ) -> dg.MaterializeResult:
     """Moves ``champion`` to the challenger when the gate passes; otherwise explains why not.
 
@@ -186,5 +234,11 @@ def champion_model(
             "challenger_version": version,
             "champion_version": str(current.version) if current else "none",
             "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in reasons)),
-        }
+            **(
+                {"mlflow_champion": dg.MetadataValue.url(mlflow.version_url(registry.model_name, current.version))}
+                if current
+                else {}
+            ),
+            "mlflow_challenger": dg.MetadataValue.url(mlflow.version_url(registry.model_name, version)),
+        },
     )

@@ -1,4 +1,4 @@
-"""Training: a seeded HistGradientBoosting model, exported to ONNX and logged to MLflow."""
+"""Training: a seeded HistGradientBoosting model, exported to ONNX and logged to MLflow as an ONNX model."""
 
 import datetime as dt
 
@@ -11,6 +11,8 @@ from resources.storage import LakeResource
 from resources.tuning import TuningResource
 
 MODEL_FILE = "model.onnx"
+TRIAL_STATUS = {"complete": "FINISHED", "pruned": "KILLED", "failed": "FAILED"}
+"""How an Optuna trial's outcome shows as the status of its MLflow child run (pruned: stopped early)."""
 
 
 class TrainingConfig(dg.Config):
@@ -48,12 +50,31 @@ def load_candidate(lake: LakeResource) -> tuple[bytes, dict]:
     return data, record
 
 
+SPLIT_CONTEXTS = {"train": "training", "validation": "validation", "oot_test": "test"}
+"""The dataset's splits and the MLflow input context each is logged under."""
+
+
+def dataset_name(manifest: dict, split: str) -> str:
+    """One split's MLflow dataset name: the feature service it was joined from, and the split."""
+    return f"{manifest['feature_service']}.{split}"
+
+
+def dataset_source(manifest: dict) -> dict[str, str]:
+    """Where the dataset came from, as MLflow records it: the Feast feature service, point in time."""
+    return {
+        "feature_service": manifest["feature_service"],
+        "as_of": manifest["as_of"],
+        "dataset_version": manifest["version"],
+        "dataset_sha256": manifest["sha256"],
+    }
+
+
 @dg.asset(
     group_name="training",
     kinds={"scikitlearn", "onnx", "mlflow"},
     owners=OWNERS,
     deps=[training_dataset],
-    code_version="1",
+    code_version="2",
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=7)),
 )
 def trained_model(
@@ -63,66 +84,104 @@ def trained_model(
     mlflow: MlflowResource,
     tuning: TuningResource,
 ) -> dg.MaterializeResult:
-    """The churn classifier as an ONNX artifact (no pickle), with its MLflow run.
+    """The churn classifier as an ONNX artifact (no pickle), with its MLflow run and logged model.
 
-    The run records params, seed, dataset version and hash, package versions, hardware, and metrics on
-    every split; the artifact records sha256, size, format and quantization.
+    The run records params, seed, the train/validation/test sets as dataset inputs (digest: the dataset
+    version), package versions, hardware, and metrics on every split; the model is an MLflow ONNX-flavour
+    logged model with signature and input example; the artifact records sha256, size, format and
+    quantization. The run ends FINISHED, or FAILED/KILLED with the step.
     """
     import numpy as np
 
     from mlops_assets.core import domain as d
     from mlops_assets.core.dataset_split import SPLIT
     from mlops_assets.core.environment import hardware, package_versions
-    from mlops_assets.core.model_artifact import ARTIFACT_FORMAT, OnnxScorer, sha256_bytes, to_onnx_bytes, train
+    from mlops_assets.core.model_artifact import (
+        ARTIFACT_FORMAT,
+        OnnxScorer,
+        input_example,
+        mlflow_signature,
+        model_metadata,
+        sha256_bytes,
+        to_onnx_bytes,
+        train,
+    )
     from mlops_assets.core.quality_metrics import quality
 
     dataset, manifest = load_current_dataset(lake)
     params = config.hyperparameters()
     train_rows = dataset[dataset[SPLIT] == "train"]
-    run_id = mlflow.run_for(context.run.run_id, run_name=f"train-{manifest['version']}")
-    study: dict = {}
-    if config.tuning_trials > 0:
-        params, study = _tune(context, config, dataset, tuning, mlflow, run_id)
-    model = train(d.encode(train_rows), train_rows[d.LABEL].to_numpy(), params)
-    onnx_bytes = to_onnx_bytes(model)
-    digest = sha256_bytes(onnx_bytes)
-    scorer = OnnxScorer(onnx_bytes)
-    metrics: dict[str, float] = {}
-    for split, part in dataset.groupby(SPLIT):
-        for name, value in quality(part[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(part))).items():
-            metrics[f"{split}_{name}"] = value
-    lake.write_bytes(onnx_bytes, "models", digest, MODEL_FILE)
-    record = {
-        "sha256": digest,
-        "size_bytes": len(onnx_bytes),
-        "format": ARTIFACT_FORMAT,
-        "quantization": "none (float32)",
-        "dataset_version": manifest["version"],
-        "dataset_sha256": manifest["sha256"],
-        "params": params.__dict__,
-        "metrics": metrics,
-        "tuning": study,
-        "mlflow_run_id": run_id,
-        "dagster_run_id": context.run.run_id,
-        "trained_at": dt.datetime.now(dt.UTC).isoformat(),
-    }
-    mlflow.log(
-        run_id,
-        params={**params.__dict__, "dataset_version": manifest["version"], "features": ",".join(d.MODEL_FEATURES)},
-        metrics={k: v for k, v in metrics.items() if np.isfinite(v)},
-        tags={
-            "dataset.version": manifest["version"],
-            "dataset.sha256": manifest["sha256"],
-            "artifact.sha256": digest,
-            "artifact.format": ARTIFACT_FORMAT,
-            **{f"pkg.{k}": v for k, v in package_versions().items()},
-            **{f"hw.{k}": v for k, v in hardware().items()},
-        },
-    )
-    artifact_uri = mlflow.log_bytes(run_id, onnx_bytes, "model", MODEL_FILE)
-    record["artifact_uri"] = artifact_uri
-    lake.write_json(record, "models", digest, "record.json")
-    lake.write_json(record, "models", "candidate.json")
+    splits = dict(tuple(dataset.groupby(SPLIT)))
+    with mlflow.tracked_run(context.run, run_name=f"train-{manifest['version']}") as run:
+        run_id = run.run_id
+        mlflow.log_datasets(
+            run_id,
+            [
+                (dataset_name(manifest, s), SPLIT_CONTEXTS.get(s, s), part.drop(columns=SPLIT))
+                for s, part in splits.items()
+            ],
+            digest=manifest["version"],
+            source=dataset_source(manifest),
+        )
+        study: dict = {}
+        if config.tuning_trials > 0:
+            params, study = _tune(context, config, dataset, tuning, mlflow, run_id)
+        model = train(d.encode(train_rows), train_rows[d.LABEL].to_numpy(), params)
+        onnx_bytes = to_onnx_bytes(model)
+        digest = sha256_bytes(onnx_bytes)
+        scorer = OnnxScorer(onnx_bytes)
+        by_split = {
+            s: quality(part[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(part))) for s, part in splits.items()
+        }
+        metrics = {f"{s}_{name}": value for s, values in by_split.items() for name, value in values.items()}
+        lake.write_bytes(onnx_bytes, "models", digest, MODEL_FILE)
+        mlflow.log(
+            run_id,
+            params={**params.__dict__, "dataset_version": manifest["version"], "features": ",".join(d.MODEL_FEATURES)},
+            tags={
+                "dataset.version": manifest["version"],
+                "dataset.sha256": manifest["sha256"],
+                "artifact.sha256": digest,
+                "artifact.format": ARTIFACT_FORMAT,
+                **{f"pkg.{k}": v for k, v in package_versions().items()},
+                **{f"hw.{k}": v for k, v in hardware().items()},
+            },
+        )
+        logged = mlflow.log_onnx_model(
+            run_id,
+            onnx_bytes,
+            signature=mlflow_signature(),
+            input_example=input_example(d.encode(train_rows.head(200))),
+            metadata={**model_metadata(manifest["feature_service"]), "weights_sha256": digest},
+            params={**params.__dict__, "dataset_version": manifest["version"]},
+        )
+        for s, values in by_split.items():
+            mlflow.log(
+                run_id,
+                metrics={f"{s}_{k}": v for k, v in values.items() if np.isfinite(v)},
+                model_id=logged.model_id,
+                dataset=(dataset_name(manifest, s), manifest["version"]),
+            )
+        record = {
+            "sha256": digest,
+            "size_bytes": len(onnx_bytes),
+            "format": ARTIFACT_FORMAT,
+            "quantization": "none (float32)",
+            "dataset_version": manifest["version"],
+            "dataset_sha256": manifest["sha256"],
+            "params": params.__dict__,
+            "metrics": metrics,
+            "tuning": study,
+            "mlflow_run_id": run_id,
+            "model_id": logged.model_id,
+            "model_uri": logged.uri,
+            "artifact_uri": logged.artifact_location,
+            "dagster_run_id": context.run.run_id,
+            "trained_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+        lake.write_json(record, "models", digest, "record.json")
+        lake.write_json(record, "models", "candidate.json")
+        run_url = mlflow.run_url(run_id)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(digest[:16]),
         metadata={
@@ -134,7 +193,8 @@ def trained_model(
             "seed": params.seed,
             "params": dg.MetadataValue.json(params.__dict__),
             "tuning": dg.MetadataValue.json(study or {"trials": 0}),
-            "mlflow_run": dg.MetadataValue.url(mlflow.run_url(run_id)),
+            "mlflow_run": dg.MetadataValue.url(run_url),
+            "mlflow_model_uri": logged.uri,
             **{k: dg.MetadataValue.float(v) for k, v in metrics.items() if k.endswith(("roc_auc", "log_loss"))},
         },
     )
@@ -157,7 +217,8 @@ def _tune(context, config: TrainingConfig, dataset, tuning: TuningResource, mlfl
                 "stages_trained": outcome.steps,
             },
             tags={"optuna.trial": str(outcome.number), "optuna.state": outcome.state},
-            status="FINISHED" if outcome.state == "complete" else "KILLED",
+            status=TRIAL_STATUS[outcome.state],
+            duration_s=outcome.duration_s,
         )
 
     train_rows, validation = dataset[dataset[SPLIT] == "train"], dataset[dataset[SPLIT] == "validation"]

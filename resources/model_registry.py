@@ -8,8 +8,12 @@ in production). The history is what an auditor, a rollback or the approval gate 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +21,14 @@ import dagster as dg
 import sqlalchemy as sa
 
 from resources.mlflow_import import import_mlflow
+from resources.mlflow_tracking import ONNX_MODEL_FILE
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
     from mlflow.tracking import MlflowClient
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no progress bars in run logs
+_GLOBAL_URI_LOCK = threading.Lock()
 
 _METADATA = sa.MetaData()
 ALIAS_EVENTS = sa.Table(
@@ -95,12 +101,66 @@ class ModelRegistryResource(dg.ConfigurableResource):
             except MlflowException:  # created concurrently by another run
                 client.get_registered_model(self.model_name)
 
-    def register(self, source: str, run_id: str, tags: dict[str, str]) -> ModelVersion:
-        """Create a model version whose tags already hold the full registry record."""
+    def register(
+        self,
+        source: str,
+        run_id: str,
+        tags: dict[str, str],
+        *,
+        model_id: str | None = None,
+        description: str | None = None,
+    ) -> ModelVersion:
+        """Create a model version whose tags already hold the full registry record.
+
+        With ``model_id`` (an MLflow 3 logged model, ``source`` then ``models:/<model_id>``) the version and
+        the logged model link to each other in the UI: the version names its source model, and the logged
+        model's ``mlflow.modelVersions`` tag lists the version.
+        """
         self.ensure_model()
-        return self.client().create_model_version(
-            self.model_name, source=source, run_id=run_id, tags={k: str(v) for k, v in tags.items()}
-        )
+        client = self.client()
+        with self._resolvable(source):
+            version = client.create_model_version(
+                self.model_name,
+                source=source,
+                run_id=run_id,
+                tags={k: str(v) for k, v in tags.items()},
+                description=description,
+                model_id=model_id,
+            )
+        if model_id:
+            from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
+
+            listed = json.loads(client.get_logged_model(model_id).tags.get(MLFLOW_MODEL_VERSIONS, "[]"))
+            if not any(e["name"] == self.model_name and str(e["version"]) == str(version.version) for e in listed):
+                listed.append({"name": self.model_name, "version": version.version})  # a tracking server did not
+                client.set_logged_model_tags(model_id, {MLFLOW_MODEL_VERSIONS: json.dumps(listed)})
+        return version
+
+    @contextlib.contextmanager
+    def _resolvable(self, source: str) -> Iterator[None]:
+        """Let MLflow's SQL registry resolve a ``models:/<id>`` source in this store.
+
+        ``SqlAlchemyStore.create_model_version`` looks the logged model up through a default
+        ``MlflowClient()``, i.e. the process-global tracking URI (MLflow's own TODO there), not this
+        resource's store: without it, registration fails and a stray ``./mlflow.db`` appears. For that one
+        call the global URI is pointed at this store, under a lock, and restored. A tracking server
+        resolves the source itself, so nothing global is touched there.
+        """
+        if not source.startswith("models:/") or self.tracking_uri.startswith(("http://", "https://", "databricks")):
+            yield
+            return
+        import mlflow
+
+        with _GLOBAL_URI_LOCK:
+            previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+            environment = os.environ.get("MLFLOW_TRACKING_URI")
+            mlflow.set_tracking_uri(self.tracking_uri)
+            try:
+                yield
+            finally:
+                mlflow.set_tracking_uri(previous)
+                if environment is not None:
+                    os.environ["MLFLOW_TRACKING_URI"] = environment
 
     def version_by_alias(self, alias: str) -> ModelVersion | None:
         client = self.client()
@@ -119,17 +179,38 @@ class ModelRegistryResource(dg.ConfigurableResource):
         for key, value in tags.items():
             client.set_model_version_tag(self.model_name, str(version), key, str(value))
 
-    def download(self, version: ModelVersion, artifact_file: str = "model/model.onnx") -> bytes:
-        """The version's artifact bytes, refused unless they match the sha256 recorded at registration."""
+    def delete_tags(self, version: str | int, keys: list[str] | tuple[str, ...]) -> None:
+        """Remove ``keys`` from the version's tags (those it does not carry are skipped)."""
+        client = self.client()
+        present = client.get_model_version(self.model_name, str(version)).tags
+        for key in keys:
+            if key in present:
+                client.delete_model_version_tag(self.model_name, str(version), key)
+
+    def download(self, version: ModelVersion, filename: str = ONNX_MODEL_FILE) -> bytes:
+        """The version's ``model.onnx`` bytes, refused unless they match the sha256 recorded at registration.
+
+        The file is read from the version's storage location: the logged model's folder (MLmodel,
+        ``model.onnx``, input example) for versions registered from a logged model, the run's ``model/``
+        folder for versions registered from a bare artifact.
+        """
         import hashlib
         import tempfile
         from pathlib import Path
 
+        from mlflow.artifacts import download_artifacts
+
         expected = version.tags.get("weights.sha256")
         if not expected:
             raise ArtifactIntegrityError(f"version {version.version} has no weights.sha256 tag: refusing to load")
+        location = self.client().get_model_version_download_uri(version.name, str(version.version))
         with tempfile.TemporaryDirectory() as tmp:
-            local = self.client().download_artifacts(version.run_id, artifact_file, tmp)
+            local = download_artifacts(
+                artifact_uri=f"{location.rstrip('/')}/{filename}",
+                dst_path=tmp,
+                tracking_uri=self.tracking_uri,
+                registry_uri=self.tracking_uri,
+            )
             data = Path(local).read_bytes()
         actual = hashlib.sha256(data).hexdigest()
         if actual != expected:

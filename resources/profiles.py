@@ -16,7 +16,7 @@ import dagster as dg
 
 from resources.feast_store import FeastResource
 from resources.landing import LandingResource
-from resources.mlflow_tracking import MlflowResource
+from resources.mlflow_tracking import DEFAULT_UI_URL, MlflowResource
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
 from resources.storage import LakeResource
@@ -79,7 +79,10 @@ def production_resources() -> dict[str, Any]:
             redis_connection_string=dg.EnvVar("MLOPS_REDIS_URL"),
             project=os.environ.get("MLOPS_FEAST_PROJECT", "churn"),  # also the Redis key prefix
         ),
-        "mlflow": MlflowResource(tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI")),
+        "mlflow": MlflowResource(
+            tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"),
+            ui_url=os.environ.get("MLFLOW_UI_URL", DEFAULT_UI_URL),  # links only; default: the tracking server
+        ),
         "registry": ModelRegistryResource(
             tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"), history_url=dg.EnvVar("MLOPS_REGISTRY_HISTORY_URL")
         ),

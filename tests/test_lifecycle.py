@@ -89,7 +89,10 @@ def test_the_registered_artifact_is_byte_identical_to_its_recorded_hash(lifecycl
     registry = lifecycle.resources["registry"]
     champion = registry.version_by_alias("champion")
     # downloaded straight from MLflow, not through the registry resource (which checks the hash itself)
-    local = Path(registry.client().download_artifacts(champion.run_id, "model/model.onnx", str(tmp_path)))
+    from mlflow.artifacts import download_artifacts
+
+    location = registry.client().get_model_version_download_uri(registry.model_name, champion.version)
+    local = Path(download_artifacts(artifact_uri=f"{location}/model.onnx", dst_path=str(tmp_path)))
     data = local.read_bytes()
     assert hashlib.sha256(data).hexdigest() == champion.tags["weights.sha256"]
     assert len(data) == int(champion.tags["weights.size_bytes"])

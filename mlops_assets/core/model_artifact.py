@@ -12,12 +12,17 @@ import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlops_assets.core import domain as d
 
+if TYPE_CHECKING:
+    from mlflow.models import ModelSignature
+
 INPUT_NAME = "X"
+LABEL_OUTPUT = "label"
 PROBABILITY_OUTPUT = "probabilities"
 ARTIFACT_FORMAT = "onnx"
 ONNX_OPSET = 17
@@ -76,6 +81,44 @@ def to_onnx_bytes(model: object) -> bytes:
     graph.producer_name = "mlops-churn"
     graph.doc_string = f"features: {','.join(d.MODEL_FEATURES)}"
     return graph.SerializeToString()
+
+
+def mlflow_signature() -> ModelSignature:
+    """The ONNX contract as an MLflow signature: tensor ``X`` -> ``label`` and ``probabilities``.
+
+    A tensor signature, not one column per feature: MLflow's ONNX pyfunc hands a DataFrame to the graph as
+    one matrix and returns a DataFrame of the outputs, which fails for ``probabilities`` (two values per
+    row), so a column signature would make the registered model unloadable for scoring. The columns of
+    ``X`` are ``domain.MODEL_FEATURES`` in that order (``model_metadata`` names them in the MLmodel file).
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types import Schema, TensorSpec
+
+    return ModelSignature(
+        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, len(d.MODEL_FEATURES)), INPUT_NAME)]),
+        outputs=Schema(
+            [
+                TensorSpec(np.dtype(np.int64), (-1,), LABEL_OUTPUT),
+                TensorSpec(np.dtype(np.float32), (-1, 2), PROBABILITY_OUTPUT),
+            ]
+        ),
+    )
+
+
+def model_metadata(feature_service: str) -> dict[str, object]:
+    """What the MLmodel file says about the input: its columns, where they come from, how they are encoded."""
+    return {
+        "input_columns": list(d.MODEL_FEATURES),
+        "feature_service": feature_service,
+        "encoding": "domain.encode: numbers as float32, categories as ordinal codes (unseen -> NaN), ratios derived",
+        "score": f"{PROBABILITY_OUTPUT}[:, 1] = P(churn)",
+    }
+
+
+def input_example(features: np.ndarray, rows: int = 5) -> np.ndarray:
+    """A few complete encoded rows (no NaN, which JSON cannot carry) to store beside the model."""
+    complete = features[~np.isnan(features).any(axis=1)]
+    return np.ascontiguousarray((complete if len(complete) else np.nan_to_num(features))[:rows], dtype=np.float32)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -29,7 +29,11 @@ RUN_ATTR = "run_id"
 
 @dataclass(frozen=True)
 class TrialOutcome:
-    """What a caller logs per trial (an MLflow child run here): number, params, value, state, duration."""
+    """What a caller logs per trial (an MLflow child run here): number, params, value, state, duration.
+
+    ``state`` is ``complete``, ``pruned`` (stopped early by the pruner) or ``failed`` (it raised; the
+    exception then ends the study and the run).
+    """
 
     number: int
     params: Hyperparameters
@@ -124,15 +128,21 @@ def tune(
             random_state=params.seed,
             warm_start=True,
         )
-        value = float("nan")
-        for step, share in enumerate(STAGES):
-            model.max_iter = max(1, int(params.max_iter * share))
-            model.fit(x_train, y_train)
-            value = _score(metric, y_val, model.predict_proba(x_val)[:, 1])
-            trial.report(value, step)
-            if trial.number != first and trial.should_prune():
-                _report(on_trial, trial.number, params, value, "pruned", started, step + 1)
-                raise optuna.TrialPruned()
+        value, done = float("nan"), 0
+        try:
+            for step, share in enumerate(STAGES):
+                model.max_iter = max(1, int(params.max_iter * share))
+                model.fit(x_train, y_train)
+                value, done = _score(metric, y_val, model.predict_proba(x_val)[:, 1]), step + 1
+                trial.report(value, step)
+                if trial.number != first and trial.should_prune():
+                    _report(on_trial, trial.number, params, value, "pruned", started, done)
+                    raise optuna.TrialPruned()
+        except optuna.TrialPruned:
+            raise
+        except Exception:
+            _report(on_trial, trial.number, params, value, "failed", started, done)
+            raise
         _report(on_trial, trial.number, params, value, "complete", started, len(STAGES))
         return value
 
