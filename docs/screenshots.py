@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,12 +20,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
 BIN = Path(sys.executable).parent
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve(stack: ExitStack, command: list[str], url: str, log: Path) -> None:
@@ -75,6 +68,9 @@ def _shoot(page: object, url: str, name: str, wait_for: str, settle_ms: int = 2_
 
 
 def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from resources.triton_server import free_port
+
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         print("screenshots need Debian's chromium: sudo apt install chromium", file=sys.stderr)
@@ -91,7 +87,7 @@ def main() -> int:
         return 2
     os.environ.update({"MLOPS_DATA_DIR": str(data), "DAGSTER_HOME": str(home)})
     OUT.mkdir(parents=True, exist_ok=True)
-    dagster, mlflow = _port(), _port()
+    dagster, mlflow = free_port(), free_port()
     with ExitStack() as stack:
         logs = data / "logs"
         logs.mkdir(exist_ok=True)

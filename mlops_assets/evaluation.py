@@ -132,7 +132,6 @@ def model_evaluation(
             "champion_version": champion.version if champion else None,
         }
         lake.write_json(evaluation, "evaluations", f"{record['sha256']}.json")
-        lake.write_json(evaluation, "evaluations", "candidate.json")
         for split, values in _by_dataset(flat).items():
             mlflow.log(
                 run.run_id,

@@ -205,19 +205,3 @@ class TritonResource(dg.ConfigurableResource):
             return bool(self._client().is_model_ready(model, version))
         except Exception:
             return False
-
-    def ready_models(self) -> list[dict]:
-        return [m for m in self._client().get_model_repository_index() if m.get("state") == "READY"]
-
-    def infer(self, model: str, matrix: Any, version: str = "") -> Any:
-        """P(churn) per row from ``model`` (a float32 matrix in ``domain.MODEL_FEATURES`` order)."""
-        import numpy as np
-        import tritonclient.http as httpclient
-
-        data = np.ascontiguousarray(matrix, dtype=np.float32)
-        request = httpclient.InferInput("X", list(data.shape), "FP32")
-        request.set_data_from_numpy(data)
-        result = self._client().infer(
-            model, [request], model_version=version, outputs=[httpclient.InferRequestedOutput("probabilities")]
-        )
-        return result.as_numpy("probabilities")[:, 1]

@@ -114,9 +114,6 @@ def _coerce(batch: pd.DataFrame) -> tuple[pd.DataFrame, dict[object, list[str]]]
     return frame, reasons
 
 
-TABLE_CHECKS = ("column_in_dataframe", "column_in_schema")
-
-
 def split_valid(batch: pd.DataFrame, schema: pa.DataFrameSchema | None = None) -> ValidationOutcome:
     """Validate ``batch`` lazily and return what passed, what was quarantined and why."""
     schema = schema or build_schema()

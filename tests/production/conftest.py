@@ -8,7 +8,6 @@ on every machine of this project (127.0.0.1:5432 with trust auth, 127.0.0.1:6379
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from resources.triton_server import free_port
+
 PG_ADMIN_URL = os.environ.get("MLOPS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("MLOPS_TEST_REDIS", "127.0.0.1:6379")
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.production
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _admin(sql: str) -> None:
