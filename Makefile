@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: screenshots setup demo test test-fast test-production test-reliability dev mlflow-ui mlflow-server bench lint clean
+.PHONY: screenshots setup demo test test-fast test-production test-reliability dev mlflow-ui mlflow-server bench bench-setup lint clean
 
 # Installed with compiled bytecode: PYTHONDONTWRITEBYTECODE=1 on these machines means no process ever
 # caches what it compiles, so without .pyc files every `mlops`/pytest/dagster start recompiles its imports
@@ -55,6 +55,13 @@ mlflow-server: setup  ## MLflow tracking server for MLOPS_PROFILE=production on 
 
 bench: setup  ## benchmarks, printed as ratios against baselines measured in the same run
 	$(PY) -m bench.run
+
+# Evidently and NannyML for the drift bench's side-by-side rows, pinned by requirements.lock so that no
+# package the platform uses changes version (checked: they only add packages). `make setup` re-syncs the
+# lock and drops them again; without them `make bench` prints "not installed" in their rows.
+bench-setup: setup  ## the bench extra (Evidently, NannyML) into .venv for the drift bench
+	@UV_BIN=$$(command -v uv || echo "$(PY) -m uv"); \
+	  $$UV_BIN pip install -p $(PY) -q --compile-bytecode -c requirements.lock -r pyproject.toml --extra bench
 
 screenshots: setup  ## refresh docs/img/*.png from the demo's instance (needs Debian's chromium)
 	@$(PY) -c "import playwright" 2>/dev/null || $$(command -v uv || echo "$(PYTHON) -m uv") pip install -p $(PY) -q \

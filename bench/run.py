@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-SUITES = ("bench.lifecycle_bench", "bench.drift_bench", "bench.serving_bench")
+SUITES = ("bench.startup_bench", "bench.lifecycle_bench", "bench.drift_bench", "bench.serving_bench")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from mlops_assets.cli import main
+from mlops_assets.core.drift_profile import ReferenceProfile
 from mlops_assets.core.generator import generate_day
 
 
@@ -154,3 +155,69 @@ def test_every_output_of_a_bad_input_is_well_formed(bad_files, capsys, output):
         }
     else:
         assert "nan" not in out.lower() and "| id | categorical |" in out and "| y | numeric |" in out
+
+
+COMPARED = ("--columns", "monthly_charges,sessions_30d,plan,region")
+
+
+def test_a_saved_profile_gives_the_same_report_as_a_fresh_one(files, tmp_path, capsys):
+    # Given: a profile saved while comparing a window against the reference
+    profile = tmp_path / "reference.profile"
+    reference, shifted = files / "reference.parquet", files / "shifted.parquet"
+    code, saved_run, err = _run(
+        capsys, "--reference", reference, "--current", shifted, "--save-profile", profile, *COMPARED
+    )
+    # When: the window is compared against the saved profile, and against a fresh profile of the same rows
+    reused = _run(capsys, "--profile", profile, "--current", shifted, *COMPARED)
+    fresh = _run(capsys, "--reference", reference, "--current", shifted, *COMPARED)
+    # Then: the three reports are the same, and the file is the one the reference_profile asset writes
+    assert code == 0 and f"saved to {profile}" in err
+    assert json.loads(saved_run) == json.loads(reused[1]) == json.loads(fresh[1])
+    assert sorted(ReferenceProfile.load(profile).columns) == sorted(COMPARED[1].split(","))
+
+
+@pytest.fixture(scope="module")
+def saved_profile(files, tmp_path_factory):
+    path = tmp_path_factory.mktemp("profile") / "reference.profile"
+    assert main(["drift", "--reference", str(files / "reference.parquet"), "--save-profile", str(path), *COMPARED]) == 0
+    return path
+
+
+def test_several_windows_get_one_report_each_in_the_order_given(files, saved_profile, capsys):
+    windows = [files / "normal.csv", files / "shifted.parquet"]
+    code, out, _ = _run(capsys, "--profile", saved_profile, *[a for w in windows for a in ("--current", w)], *COMPARED)
+    reports = json.loads(out)
+    assert code == 0 and [r["current"] for r in reports] == [str(w) for w in windows]
+    assert [r["dataset"]["drifted"] for r in reports] == [False, True]
+    for window, report in zip(windows, reports, strict=True):
+        alone = json.loads(_run(capsys, "--profile", saved_profile, "--current", window, *COMPARED)[1])
+        assert {k: v for k, v in report.items() if k != "current"} == alone
+
+
+def test_several_windows_fail_the_gate_when_any_drifted_and_print_a_section_each(files, saved_profile, capsys):
+    windows = ("--current", files / "normal.csv", "--current", files / "shifted.parquet")
+    code, out, _ = _run(
+        capsys, "--profile", saved_profile, *windows, *COMPARED, "--format", "markdown", "--fail-on-drift"
+    )
+    assert code == 1 and out.count("## ") == 2 and "**DRIFT**" in out and "**no drift**" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--profile", "{root}/nope.profile", "--current", "{root}/normal.csv"], "nope.profile: no such file"),
+        (["--profile", "{root}/garbage.parquet", "--current", "{root}/normal.csv"], "cannot read as a drift profile"),
+        (
+            ["--profile", "{root}/saved.profile", "--current", "{root}/normal.csv", "--save-profile", "x"],
+            "needs --reference",
+        ),
+        (["--reference", "{root}/reference.parquet"], "nothing to do"),
+        (["--profile", "{root}/saved.profile", "--current", "{root}/normal.csv", "--columns", "ghost"], "ghost"),
+    ],
+    ids=["missing-profile", "unreadable-profile", "save-without-reference", "no-window", "unknown-column"],
+)
+def test_bad_profile_usage_exits_two_and_names_the_problem(files, saved_profile, capsys, args, message):
+    (files / "garbage.parquet").write_bytes(b"not parquet")
+    (files / "saved.profile").write_bytes(saved_profile.read_bytes())
+    code, out, err = _run(capsys, *[a.format(root=files) for a in args])
+    assert code == 2 and message in err and out == ""

@@ -3,24 +3,30 @@
 It keeps, per numeric column, a sorted sample of the finite values (capped, 200k by default), their
 interquartile range, the observed min/max, the null rate and the count of +-inf; per categorical column, the
 category counts; and for both, the calibration of the effect-size threshold (see ``drift``). Saved as one
-``.npz`` file next to the model's other records, so a check of a new day never reloads the training data.
+``.npz`` file next to the model's other records (``mlops drift --save-profile`` writes the same file), so a
+check of a new window never reloads the training data nor recalibrates.
+
+Calibration works on arrays, never on frames: the calibration rows are one index array shared by every
+column; a numeric column is sorted once and each chunk or random draw is a boolean mask over it (its
+Wasserstein distance to the rest is one cumulative sum); a categorical column is factorized once and each
+draw's counts are one ``np.bincount``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
-import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.spatial.distance import jensenshannon
 
 from mlops_assets.core.drift import (
+    EPSILON,
     CategoryCells,
     ColumnDrift,
     ColumnProfile,
@@ -28,44 +34,45 @@ from mlops_assets.core.drift import (
     DriftReport,
     UntestableColumn,
     categorical_effect,
-    category_counts,
+    category_codes,
     chi2_table,
-    ks_test,
-    numeric_effect,
+    code_counts,
+    compared_cells,
+    ks_wasserstein,
     proportions,
     psi,
+    subset_wasserstein,
 )
 from resources import atomic
 
 CALIBRATION_ROWS = 20_000
 CHUNKS = 10
 NOISE_DRAWS = 30
-EFFECT_SAMPLE = 100_000
+WORKERS = 2  # numpy's sorts and merges release the GIL: columns are profiled and tested two at a time
 
 
-def _numeric(series: pd.Series, column: str) -> np.ndarray:
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _as_float(series: pd.Series, column: str) -> np.ndarray:
+    """The column as float64 with NaN where missing; a float column is returned without a copy."""
+    if _is_numeric(series):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
     if pd.api.types.is_bool_dtype(series):
         raise DriftInputError(f"column {column!r} is boolean; cast it to int or category first")
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() & series.notna()
     if bad.any():
         raise DriftInputError(f"column {column!r} mixes numbers and text, e.g. {series[bad].iloc[0]!r}")
-    return values.dropna().to_numpy(dtype=np.float64)
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _reject_mixed(series: pd.Series, column: str) -> None:
-    """An object column holding both numbers and text is ambiguous: say so rather than guess a kind."""
-    values = series.dropna()
-    with contextlib.suppress(TypeError):  # unhashable cells (lists, dicts) are looked at one by one
-        values = values.unique()  # a few categories to look at, not a million rows
-    kinds = {isinstance(v, str) for v in values if not isinstance(v, bool)}
-    if len(kinds) == 2:
-        example = next(v for v in values if not isinstance(v, str))
-        raise DriftInputError(f"column {column!r} mixes numbers and text, e.g. {example!r} beside strings")
-
-
-def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+def _finite(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """(the finite values, how many +-inf were left out): one +-inf turns every mean and distance into NaN."""
+    finite = np.isfinite(values)
+    dropped = len(values) - int(finite.sum())
+    return (values[finite] if dropped else values), dropped
 
 
 class ReferenceProfile:
@@ -73,36 +80,33 @@ class ReferenceProfile:
 
     def __init__(self, columns: dict[str, ColumnProfile]) -> None:
         self.columns = columns
+        self._categories: dict[str, tuple[pd.Index, np.ndarray]] = {}
 
     @classmethod
     def from_frame(
         cls, frame: pd.DataFrame, columns: list[str] | None = None, max_sample: int = 200_000, seed: int = 0
     ) -> ReferenceProfile:
-        """Profile ``columns`` of ``frame`` (all by default); calibrate thresholds on the frame itself."""
+        """Profile ``columns`` of ``frame`` (all by default); calibrate thresholds on the frame itself.
+
+        The same ``frame``, ``columns`` and ``seed`` give the same profile.
+        """
         if frame.empty:
             raise DriftInputError("the reference is empty: nothing to compare against")
         chosen = list(columns or frame.columns)
         missing = [c for c in chosen if c not in frame.columns]
         if missing:
             raise DriftInputError(f"reference lacks columns {missing}")
-        rng = np.random.default_rng(seed)
-        calibration = frame.sample(n=min(len(frame), CALIBRATION_ROWS), random_state=seed)
-        profiles = {}
-        for column in chosen:
-            series = frame[column]
-            if series.notna().sum() == 0:
-                raise DriftInputError(f"reference column {column!r} has no non-missing values")
-            null_rate = float(series.isna().mean())
-            if _is_numeric(series):
-                profile = _numeric_profile(_numeric(series, column), null_rate, max_sample, rng)
-            else:
-                _reject_mixed(series, column)
-                profile = ColumnProfile(
-                    "categorical", int(series.notna().sum()), null_rate, counts=category_counts(series).to_dict()
-                )
-            profile.natural_effect, profile.noise_scale = _calibrate(calibration[column], profile, rng)
-            profiles[column] = profile
-        return cls(profiles)
+        sequence = np.random.SeedSequence(seed)
+        rows = np.random.default_rng(sequence).choice(len(frame), min(len(frame), CALIBRATION_ROWS), replace=False)
+        seeds = sequence.spawn(len(chosen))
+
+        series = [frame[c] for c in chosen]
+
+        def profile(at: int) -> ColumnProfile:
+            return _column_profile(series[at], chosen[at], rows, max_sample, np.random.default_rng(seeds[at]))
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            return cls(dict(zip(chosen, pool.map(profile, range(len(chosen))), strict=True)))
 
     def compare(self, current: pd.DataFrame, columns: list[str] | None = None, alpha: float = 0.01) -> DriftReport:
         """Test every profiled column present in ``current``; BH-adjust p-values across them."""
@@ -120,8 +124,9 @@ class ReferenceProfile:
             raise DriftInputError(f"columns not in the reference: {unknown}; not in the current window: {absent}")
         if current.empty:
             raise DriftInputError("the current window is empty")
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            results = list(pool.map(lambda c: self._column(c, current[c]), chosen))
+        series = [current[c] for c in chosen]
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            results = list(pool.map(self._column, chosen, series))
         tested = [r for r in results if isinstance(r, ColumnDrift)]
         adjusted = stats.false_discovery_control([r.p_value for r in tested], method="bh") if tested else []
         for result, p_adj in zip(tested, adjusted, strict=True):
@@ -132,12 +137,12 @@ class ReferenceProfile:
     def _column(self, column: str, series: pd.Series) -> ColumnDrift | UntestableColumn:
         profile = self.columns[column]
         if profile.kind == "numeric":
-            return self._numeric_column(column, series, profile)
-        _reject_mixed(series, column)
-        counts = category_counts(series)
-        if counts.empty:
+            return _numeric_column(column, series, profile)
+        codes, labels = category_codes(series, column)
+        counts = code_counts(codes, len(labels))
+        if not counts.any():
             raise DriftInputError(f"current column {column!r} has no non-missing values")
-        cells = CategoryCells.of(pd.Series(profile.counts, dtype=np.int64), counts)
+        cells = CategoryCells.of(*_aligned(*self._reference_counts(column), labels, counts))
         rows = int(counts.sum())
         if cells.unseen_share_expected == 1.0:
             reason = (
@@ -165,58 +170,39 @@ class ReferenceProfile:
             unseen_share_expected=cells.unseen_share_expected,
         )
 
-    @staticmethod
-    def _numeric_column(column: str, series: pd.Series, profile: ColumnProfile) -> ColumnDrift | UntestableColumn:
-        if not _is_numeric(series) and series.notna().any():
-            values = _numeric(series, column)
-        else:
-            values = series.dropna().to_numpy(dtype=np.float64)
-        if len(values) == 0:
-            raise DriftInputError(f"current column {column!r} has no non-missing values")
-        values, nonfinite = _finite(values)
-        reference = np.asarray(profile.sample)
-        if len(reference) == 0 or len(values) == 0:
-            window, count = ("reference", profile.nonfinite) if len(reference) == 0 else ("current window", nonfinite)
-            reason = f"the {window} has no finite values ({count} are +-inf)"
-            return UntestableColumn(column, "numeric", reason, profile.rows, len(values), profile.nonfinite, nonfinite)
-        statistic, p_value = ks_test(reference, values)
-        effect_values = values
-        if len(values) > EFFECT_SAMPLE:
-            effect_values = np.random.default_rng(0).choice(values, EFFECT_SAMPLE, replace=False)
-        return ColumnDrift(
-            column,
-            "numeric",
-            "ks",
-            statistic,
-            p_value,
-            p_value,
-            numeric_effect(reference, effect_values, profile.spread),
-            "wasserstein/iqr",
-            profile.threshold(len(values)),
-            False,
-            profile.rows,
-            len(values),
-            nonfinite_reference=profile.nonfinite,
-            nonfinite_current=nonfinite,
-        )
+    def _reference_counts(self, column: str) -> tuple[pd.Index, np.ndarray]:
+        """The reference's category labels and counts as arrays, built once per column and reused by each window."""
+        if column not in self._categories:
+            counts = self.columns[column].counts
+            self._categories[column] = (pd.Index(list(counts)), np.fromiter(counts.values(), np.float64, len(counts)))
+        return self._categories[column]
 
     def save(self, path: str | Path) -> Path:
-        """One ``.npz``: numeric samples as float64 arrays, everything else as JSON."""
-        arrays = {f"sample::{k}": np.asarray(v.sample) for k, v in self.columns.items() if v.kind == "numeric"}
-        meta = {k: {**asdict(v), "sample": []} for k, v in self.columns.items()}
+        """One ``.npz``: numeric samples as float64 arrays, everything else as JSON.
+
+        Stored uncompressed: sorted random floats barely compress, and zlib over a 25-column profile of a
+        million rows took longer than building it.
+        """
+        arrays = {
+            f"sample::{k}": np.asarray(v.sample, np.float64) for k, v in self.columns.items() if v.kind == "numeric"
+        }
+        meta = {
+            k: {f.name: getattr(v, f.name) for f in fields(v) if f.name != "sample"} for k, v in self.columns.items()
+        }
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
-        return atomic.write_bytes(path, buffer.getvalue())
+        np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+        return atomic.write_bytes(path, buffer.getbuffer())
 
     @classmethod
     def load(cls, path: str | Path) -> ReferenceProfile:
         with np.load(path) as data:
             meta = json.loads(data["meta"].tobytes().decode())
             columns = {}
-            for name, fields in meta.items():
-                profile = ColumnProfile(**fields)
+            for name, entries in meta.items():
+                entries.pop("sample", None)  # profiles saved before samples became arrays kept an empty list here
+                profile = ColumnProfile(**entries)
                 if profile.kind == "numeric":
-                    profile.sample = data[f"sample::{name}"].tolist()
+                    profile.sample = data[f"sample::{name}"]
                 if not np.isfinite([profile.natural_effect, profile.noise_scale]).all():
                     raise DriftInputError(
                         f"{path}: column {name!r} was calibrated on +-inf values by an older drift engine, so its "
@@ -226,54 +212,145 @@ class ReferenceProfile:
         return cls(columns)
 
 
-def _finite(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """(the finite values, how many +-inf were left out): one +-inf turns every mean and distance into NaN."""
-    finite = np.isfinite(values)
-    dropped = len(values) - int(finite.sum())
-    return (values[finite] if dropped else values), dropped
+def _aligned(
+    labels: pd.Index, counts: np.ndarray, current_labels: pd.Index, current_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reference and current counts side by side: the reference's categories, then the ones new to it."""
+    at = labels.get_indexer(current_labels)
+    new = at < 0
+    current = np.zeros(len(labels) + int(new.sum()))
+    current[at[~new]] = current_counts[~new]
+    current[len(labels) :] = current_counts[new]
+    return np.append(counts, np.zeros(int(new.sum()))), current
 
 
-def _numeric_profile(values: np.ndarray, null_rate: float, max_sample: int, rng: np.random.Generator) -> ColumnProfile:
-    low, high = (float(values.min()), float(values.max())) if len(values) else (None, None)
-    values, nonfinite = _finite(values)
+def _numeric_column(column: str, series: pd.Series, profile: ColumnProfile) -> ColumnDrift | UntestableColumn:
+    values = _as_float(series, column)
+    missing = np.isnan(values)
+    values = values[~missing] if missing.any() else values
     if len(values) == 0:
+        raise DriftInputError(f"current column {column!r} has no non-missing values")
+    values, nonfinite = _finite(values)
+    reference = np.asarray(profile.sample, np.float64)
+    if len(reference) == 0 or len(values) == 0:
+        window, count = ("reference", profile.nonfinite) if len(reference) == 0 else ("current window", nonfinite)
+        reason = f"the {window} has no finite values ({count} are +-inf)"
+        return UntestableColumn(column, "numeric", reason, profile.rows, len(values), profile.nonfinite, nonfinite)
+    statistic, p_value, wasserstein = ks_wasserstein(reference, np.sort(values))
+    return ColumnDrift(
+        column,
+        "numeric",
+        "ks",
+        statistic,
+        p_value,
+        p_value,
+        wasserstein / max(profile.spread, EPSILON),
+        "wasserstein/iqr",
+        profile.threshold(len(values)),
+        False,
+        profile.rows,
+        len(values),
+        nonfinite_reference=profile.nonfinite,
+        nonfinite_current=nonfinite,
+    )
+
+
+def _column_profile(
+    series: pd.Series, column: str, rows: np.ndarray, max_sample: int, rng: np.random.Generator
+) -> ColumnProfile:
+    """One column's profile and calibration; ``rows`` are the calibration rows, shared by every column."""
+    if _is_numeric(series):
+        return _numeric_profile(_as_float(series, column), column, rows, max_sample, rng)
+    codes, labels = category_codes(series, column)
+    present = codes >= 0
+    if not present.any():
+        raise DriftInputError(f"reference column {column!r} has no non-missing values")
+    counts = code_counts(codes, len(labels))
+    seen = counts > 0
+    profile = ColumnProfile(
+        "categorical",
+        int(counts.sum()),
+        float(1.0 - present.mean()),
+        counts=dict(zip(labels[seen], counts[seen].tolist(), strict=True)),
+    )
+    sampled = codes[rows]
+    profile.natural_effect, profile.noise_scale = _calibrate_categories(sampled[sampled >= 0], rng)
+    return profile
+
+
+def _numeric_profile(
+    values: np.ndarray, column: str, rows: np.ndarray, max_sample: int, rng: np.random.Generator
+) -> ColumnProfile:
+    missing = np.isnan(values)
+    if missing.all():
+        raise DriftInputError(f"reference column {column!r} has no non-missing values")
+    present = values[~missing] if missing.any() else values
+    low, high = float(present.min()), float(present.max())
+    finite, nonfinite = _finite(present)
+    null_rate = float(missing.mean())
+    if len(finite) == 0:
         return ColumnProfile("numeric", 0, null_rate, low=low, high=high, nonfinite=nonfinite)
-    sample = np.sort(rng.choice(values, max_sample, replace=False) if len(values) > max_sample else values)
-    q1, q3 = np.percentile(values, [25, 75])
-    spread = float(q3 - q1) or float(values.std()) or 1.0
-    return ColumnProfile("numeric", len(values), null_rate, sample.tolist(), spread, low, high, nonfinite=nonfinite)
+    sample = np.sort(rng.choice(finite, max_sample, replace=False) if len(finite) > max_sample else finite)
+    q1, q3 = np.percentile(sample if len(sample) == len(finite) else finite, [25, 75])
+    spread = float(q3 - q1) or float(finite.std()) or 1.0
+    profile = ColumnProfile("numeric", len(finite), null_rate, sample, spread, low, high, nonfinite=nonfinite)
+    sampled = values[rows]
+    profile.natural_effect, profile.noise_scale = _calibrate_numbers(sampled[np.isfinite(sampled)], spread, rng)
+    return profile
 
 
-def _effect(profile: ColumnProfile, reference: pd.Series, current: pd.Series) -> float:
-    if profile.kind == "numeric":
-        return numeric_effect(np.sort(reference.to_numpy(np.float64)), current.to_numpy(np.float64), profile.spread)
-    return categorical_effect(CategoryCells.of(category_counts(reference), category_counts(current)))
+def _subsets(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
+    """How ``n`` calibration rows are split: ``CHUNKS`` contiguous chunks and ``NOISE_DRAWS`` random fifths.
 
-
-def _calibrate(series: pd.Series, profile: ColumnProfile, rng: np.random.Generator) -> tuple[float, float]:
-    """(natural chunk-vs-rest effect, sampling-noise scale) from the reference alone.
-
-    Natural: the largest effect of a contiguous chunk against the rest of the reference. Noise: the 95th
-    percentile of random subsets against the rest, times the square root of their effective size, so the
-    noise threshold for a window of ``n`` rows is ``noise_scale / sqrt(n_eff)``.
+    Returns (each row's chunk, the rows of each random fifth as a (draws, size) index array, the effective
+    size of a fifth against the rest). The calibration rows are a random sample in random order, so a
+    chunk is a random subset too.
     """
-    values = series.reset_index(drop=True)
-    if profile.kind == "numeric":
-        values = pd.to_numeric(values, errors="coerce").astype(np.float64)
-        values = values[np.isfinite(values.to_numpy())]
-    values = values.dropna().reset_index(drop=True)
+    chunk_of = np.repeat(np.arange(CHUNKS), np.diff(np.linspace(0, n, CHUNKS + 1, dtype=int)))
+    size = max(n // 5, 10)
+    draws = np.stack([rng.choice(n, size, replace=False) for _ in range(NOISE_DRAWS)])
+    return chunk_of, draws, size * (n - size) / n
+
+
+def _summarise(effects: np.ndarray, n_eff: float) -> tuple[float, float]:
+    """(largest chunk-vs-rest effect, 95th percentile of the random draws scaled by sqrt of their size)."""
+    return float(effects[:CHUNKS].max()), float(np.percentile(effects[CHUNKS:], 95) * np.sqrt(n_eff))
+
+
+def _calibrate_numbers(values: np.ndarray, spread: float, rng: np.random.Generator) -> tuple[float, float]:
+    """(natural chunk-vs-rest effect, sampling-noise scale) of a numeric column's finite calibration values.
+
+    Natural: the largest effect of a chunk against the rest of the reference. Noise: the 95th percentile of
+    random subsets against the rest, times the square root of their effective size, so the noise threshold
+    for a window of ``n`` rows is ``noise_scale / sqrt(n_eff)``. Each subset is a mask over the values
+    sorted once.
+    """
     n = len(values)
     if n < 2 * CHUNKS:
         return 0.0, 0.0
-    bounds = np.linspace(0, n, CHUNKS + 1, dtype=int)
-    natural = max(
-        _effect(profile, pd.concat([values[:a], values[b:]]), values[a:b]) for a, b in itertools.pairwise(bounds)
-    )
-    size = max(n // 5, 10)
-    draws = []
-    for _ in range(NOISE_DRAWS):
-        mask = np.zeros(n, dtype=bool)
-        mask[rng.choice(n, size, replace=False)] = True
-        draws.append(_effect(profile, values[~mask], values[mask]))
-    n_eff = size * (n - size) / n
-    return float(natural), float(np.percentile(draws, 95) * np.sqrt(n_eff))
+    order = np.argsort(values, kind="stable")
+    chunk_of, draws, n_eff = _subsets(n, rng)
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    inside = np.zeros((CHUNKS + NOISE_DRAWS, n), dtype=bool)
+    inside[:CHUNKS] = chunk_of[order] == np.arange(CHUNKS)[:, None]
+    inside[np.arange(CHUNKS, CHUNKS + NOISE_DRAWS)[:, None], rank[draws]] = True
+    return _summarise(subset_wasserstein(values[order], inside) / max(spread, EPSILON), n_eff)
+
+
+def _calibrate_categories(codes: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
+    """The same two terms for a categorical column, from its calibration rows' category codes.
+
+    Each chunk's and draw's category counts are one ``np.bincount`` over (subset, code) pairs.
+    """
+    n = len(codes)
+    if n < 2 * CHUNKS:
+        return 0.0, 0.0
+    _, codes = np.unique(codes, return_inverse=True)  # only the categories these rows hold
+    k = int(codes.max()) + 1
+    chunk_of, draws, n_eff = _subsets(n, rng)
+    subset = np.concatenate([chunk_of, np.repeat(np.arange(CHUNKS, CHUNKS + NOISE_DRAWS), draws.shape[1])])
+    code = np.concatenate([codes, codes[draws.ravel()]])
+    inside = np.bincount(subset * k + code, minlength=(CHUNKS + NOISE_DRAWS) * k).reshape(-1, k)
+    reference, current = compared_cells(np.bincount(codes, minlength=k) - inside, inside)
+    return _summarise(jensenshannon(reference, current, axis=1, base=2), n_eff)

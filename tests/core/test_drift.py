@@ -8,9 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from scipy.spatial.distance import jensenshannon
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.drift import DriftInputError, chi2_test, ks_test
+from mlops_assets.core.drift import (
+    CategoryCells,
+    DriftInputError,
+    categorical_effect,
+    chi2_test,
+    compared_cells,
+    ks_test,
+    ks_wasserstein,
+    kstwo_sf,
+    subset_wasserstein,
+)
 from mlops_assets.core.drift_profile import ReferenceProfile
 from mlops_assets.core.generator import generate_day
 
@@ -262,3 +273,69 @@ def test_a_saved_profile_calibrated_on_infinities_by_an_older_engine_must_be_reb
     profile.columns["x"].natural_effect = float("nan")  # what +-inf in the reference used to leave behind
     with pytest.raises(DriftInputError, match=r"'x' was calibrated on \+-inf .* rebuild the profile"):
         ReferenceProfile.load(profile.save(tmp_path / "old.profile"))
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2"), [(300, 500), (50_000, 5_000), (20_000, 60_000)], ids=["exact", "asymp", "big-window"]
+)
+def test_ks_and_wasserstein_from_one_merge_equal_scipys(n1, n2):
+    rng = np.random.default_rng(n2)
+    a, b = np.sort(rng.normal(0, 1, n1).round(2)), np.sort(rng.normal(0.1, 1.2, n2).round(2))  # many ties
+    statistic, p_value, wasserstein = ks_wasserstein(a, b)
+    expected = stats.ks_2samp(a, b)
+    assert statistic == pytest.approx(expected.statistic, abs=1e-12)
+    assert p_value == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
+    assert wasserstein == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9)
+
+
+@pytest.mark.parametrize("n", [141, 4_545, 15_385, 166_667])
+@pytest.mark.parametrize("n_d_squared", [2.2, 3.0, 8.0, 40.0, 300.0])
+def test_the_fast_kolmogorov_tail_equals_scipys(n, n_d_squared):
+    d = math.sqrt(n_d_squared / n)
+    assert kstwo_sf(d, n) == pytest.approx(stats.kstwo.sf(d, n), rel=1e-9)
+
+
+def test_calibration_draws_measure_what_scipy_measures_on_each_subset():
+    # Given: one column of each kind and random subsets of its rows (as masks)
+    rng = np.random.default_rng(7)
+    values = np.sort(rng.exponential(size=3_000).round(1))
+    codes = rng.choice(12, 3_000, p=np.r_[np.full(6, 0.15), np.full(6, 0.1 / 6)])
+    inside = rng.random((25, 3_000)) < rng.uniform(0.05, 0.5, (25, 1))
+    # When: every subset is measured against the rest in one pass
+    distances = subset_wasserstein(values, inside)
+    counts = np.stack([np.bincount(codes[m], minlength=12) for m in inside])
+    reference, current = compared_cells(np.bincount(codes, minlength=12) - counts, counts)
+    # Then: each equals scipy's distance between that subset and the rest, cell for cell
+    for k, mask in enumerate(inside):
+        assert distances[k] == pytest.approx(stats.wasserstein_distance(values[~mask], values[mask]), rel=1e-9)
+        cells = CategoryCells.of(np.bincount(codes[~mask], minlength=12), counts[k])
+        assert jensenshannon(reference[k], current[k], base=2) == pytest.approx(categorical_effect(cells), abs=1e-12)
+
+
+def test_the_same_seed_gives_the_same_profile_and_report(reference):
+    first = ReferenceProfile.from_frame(reference[COLUMNS], seed=3)
+    second = ReferenceProfile.from_frame(reference[COLUMNS], seed=3)
+    day = generate_day(dt.date(2026, 1, 12), scenario="covariate_shift", intensity=0.4)
+    assert first.compare(day).to_dict() == second.compare(day).to_dict()
+    assert [(c.natural_effect, c.noise_scale) for c in first.columns.values()] == [
+        (c.natural_effect, c.noise_scale) for c in second.columns.values()
+    ]
+
+
+@pytest.mark.parametrize("kind", ["category", "string[pyarrow]", "string[python]"])
+def test_strings_give_the_same_report_in_any_pandas_representation(kind):
+    rng = np.random.default_rng(8)
+    reference = pd.DataFrame({"c": rng.choice(["a", "b", "c", None], 20_000, p=[0.5, 0.3, 0.15, 0.05])})
+    current = pd.DataFrame({"c": rng.choice(["a", "b", "c", "d"], 3_000, p=[0.4, 0.3, 0.2, 0.1])})
+    expected = ReferenceProfile.from_frame(reference).compare(current).to_dict()
+    report = ReferenceProfile.from_frame(reference.astype(kind)).compare(current.astype(kind)).to_dict()
+    assert report == expected and report["dataset"]["drifted"]
+
+
+@pytest.mark.parametrize("kind", ["int64", "Int64", "float32"])
+def test_numbers_give_the_same_report_in_any_numeric_dtype(kind):
+    rng = np.random.default_rng(9)
+    reference = pd.DataFrame({"x": rng.poisson(20, 20_000)})
+    current = pd.DataFrame({"x": rng.poisson(21, 3_000)})
+    expected = ReferenceProfile.from_frame(reference.astype("float64")).compare(current).to_dict()
+    assert ReferenceProfile.from_frame(reference.astype(kind)).compare(current.astype(kind)).to_dict() == expected
