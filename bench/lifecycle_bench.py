@@ -1,4 +1,4 @@
-"""Lifecycle figures: Definitions load time and the end-to-end demo, each next to a same-run baseline."""
+"""Lifecycle figures: the end-to-end demo under the daemon and its drift -> decision time, next to a same-run baseline."""
 
 from __future__ import annotations
 
@@ -18,19 +18,6 @@ def _wall(cmd: list[str], env: dict[str, str] | None = None, repeats: int = 3) -
         subprocess.run(cmd, check=True, env=env, capture_output=True)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
-
-
-def definitions_load() -> dict:
-    """Importing our Definitions vs importing dagster alone (the floor no code location can beat)."""
-    ours = _wall([sys.executable, "-c", "from mlops_assets.definitions import defs"])
-    floor = _wall([sys.executable, "-c", "import dagster"])
-    return {
-        "figure": "Definitions load (s, subprocess, median of 3)",
-        "value": ours,
-        "baseline": floor,
-        "baseline_name": "import dagster",
-        "target": "< 2 s",
-    }
 
 
 def demo_end_to_end() -> list[dict]:
@@ -75,4 +62,4 @@ def _bare_fit(data_dir: str) -> float:
 
 
 def run() -> list[dict]:
-    return [definitions_load(), *demo_end_to_end()]
+    return demo_end_to_end()  # Definitions load is bench/startup_bench.py's
