@@ -1,4 +1,4 @@
-"""Lifecycle figures: the end-to-end demo under the daemon and its drift -> decision time, next to a same-run baseline."""
+"""Lifecycle figures: `mlops demo` under the daemon and its drift -> decision time, beside a same-run baseline."""
 
 from __future__ import annotations
 
