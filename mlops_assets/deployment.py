@@ -11,6 +11,7 @@ import dagster as dg
 
 from mlops_assets.metadata import OWNERS
 from mlops_assets.registry import PromotionConfig, apply_gate, registered_model
+from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
 from resources.storage import LakeResource
@@ -54,7 +55,7 @@ class CanaryConfig(dg.Config):
 
 @dg.asset(group_name="deployment", kinds={"triton"}, owners=OWNERS, deps=[triton_model_repository], code_version="2")
 def canary_deployment(
-    config: CanaryConfig, registry: ModelRegistryResource, serving: ServingResource
+    config: CanaryConfig, registry: ModelRegistryResource, serving: ServingResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
     """Load the challenger beside the champion and send it ``challenger_share`` of traffic (sticky).
 
@@ -92,6 +93,7 @@ def canary_deployment(
             "challenger_version": routing.challenger_version,
             "challenger_share": routing.challenger_share,
             "salt": routing.salt,
+            "mlflow_challenger": dg.MetadataValue.url(mlflow.version_url(registry.model_name, challenger.version)),
             "server": "loaded on Triton" if triton else "no Triton server running: routing staged for `mlops serve`",
         }
     )
@@ -164,6 +166,7 @@ def production_deployment(
     lake: LakeResource,
     registry: ModelRegistryResource,
     serving: ServingResource,
+    mlflow: MlflowResource,
 ) -> dg.MaterializeResult:
     """Decide the challenger's fate: promote it, roll it back, or keep its canary running.
 
@@ -214,6 +217,11 @@ def production_deployment(
     if verdict is None or "rolled back" in decision or "promoted" in decision:
         _serve_champion_only(serving, champion_version, routing.salt)
     awaiting = "awaiting approval" in decision
+    links = {
+        f"mlflow_{role}": dg.MetadataValue.url(mlflow.version_url(registry.model_name, number))
+        for role, number in (("challenger", version), ("champion", champion_version))
+        if number
+    }
     return dg.MaterializeResult(
         data_version=dg.DataVersion(f"champion-v{champion_version}" if champion_version else "no-champion"),
         metadata={
@@ -223,6 +231,7 @@ def production_deployment(
             "tests": dg.MetadataValue.json(verdict.tests if verdict else {}),
             "requests": dg.MetadataValue.json({k: v.requests for k, v in arms.items()}),
             "champion_version": champion_version or "none",
+            **links,
         },
         check_results=[
             dg.AssetCheckResult(

@@ -17,7 +17,7 @@ import pytest
 from mlops_assets.demo import DRIFT_DAYS, FIRST_DAY, Loop
 from mlops_assets.producer import land_days
 from mlops_assets.timeline import launched_by
-from tests.webserver import PARTITIONS, RUNS, SENSORS, query, webserver
+from tests.webserver import PARTITIONS, RUNS, SENSORS, latest_metadata, query, webserver
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 HISTORY_DAYS, ROWS = 12, 800
@@ -106,6 +106,17 @@ def test_a_drifted_day_yields_one_retrain_one_canary_and_one_decision_also_acros
         for asset in ("raw_churn_events", "validated_events", "quarantined_events"):
             assert stats[asset] == {"numMaterialized": landed, "numPartitions": landed, "numFailed": 0}, asset
         assert stats["data_drift_report"]["numPartitions"] == landed
+        # the latest materializations lead with the verdict, count each day's own rows and link to MLflow
+        latest = latest_metadata(ui)
+        _, report = latest["data_drift_report"]
+        assert report[0]["label"] == "verdict" and report[0]["__typename"] == "MarkdownMetadataEntry"
+        assert "drift" in report[0]["mdStr"].lower()
+        day, raw = latest["raw_churn_events"]
+        assert day is not None
+        assert {e["label"]: e.get("intValue") for e in raw}["dagster/row_count"] == ROWS
+        for asset in ("trained_model", "registered_model", "canary_deployment", "production_deployment"):
+            urls = [e["url"] for e in latest[asset][1] if e["__typename"] == "UrlMetadataEntry"]
+            assert any("/#/models/" in u or "/#/experiments/" in u for u in urls), asset
 
 
 def _worker_pid(loop: Loop, run: dg.DagsterRun) -> int | None:

@@ -18,6 +18,9 @@ from resources.triton_server import free_port
 SENSORS = """query { sensorsOrError(repositorySelector: {repositoryLocationName: "mlops",
   repositoryName: "__repository__"}) { __typename ... on Sensors { results { name sensorState { status } } } } }"""
 RUNS = """query { runsOrError(limit: 1000) { __typename ... on Runs { results { jobName } } } }"""
+LATEST = """query { assetNodes { assetKey { path } assetMaterializations(limit: 1) { partition
+  metadataEntries { label __typename ... on MarkdownMetadataEntry { mdStr } ... on UrlMetadataEntry { url }
+  ... on IntMetadataEntry { intValue } } } } }"""
 PARTITIONS = """query { assetNodes { assetKey { path } isPartitioned
   partitionStats { numMaterialized numPartitions numFailed } } }"""
 
@@ -51,6 +54,16 @@ def webserver(log_path: Path) -> Iterator[httpx.Client]:
         client.close()
         process.terminate()
         process.wait(30)
+
+
+def latest_metadata(client: httpx.Client) -> dict[str, tuple[str | None, list[dict]]]:
+    """Each asset's latest materialization as the UI shows it: (partition, metadata entries in order)."""
+    latest = {}
+    for node in query(client, LATEST)["assetNodes"]:
+        events = node["assetMaterializations"]
+        if events:
+            latest["/".join(node["assetKey"]["path"])] = (events[0]["partition"], events[0]["metadataEntries"])
+    return latest
 
 
 def query(client: httpx.Client, text: str) -> dict:
