@@ -20,7 +20,7 @@ from mlops_assets.monitoring_checks import (
     check_spec,
     verdict_check,
 )
-from mlops_assets.monitoring_metadata import quality_metadata, report_result, segment_notes
+from mlops_assets.monitoring_metadata import leading, quality_metadata, report_result, segment_notes
 from mlops_assets.partitions import DAYS
 from mlops_assets.registry import champion_model
 from mlops_assets.segment_profiles import save_profiles, segment_drift
@@ -288,7 +288,7 @@ def concept_drift_report(
         )
         headline = f"**Not enough evidence yet** for champion v{version}: {payload['reason']}."
         return dg.MaterializeResult(
-            metadata={"verdict": dg.MetadataValue.md(headline), **meta, "drifted": False, "reason": payload["reason"]},
+            metadata={**leading(headline), **meta, "drifted": False, "reason": payload["reason"]},
             check_results=[verdict],
         )
     dataset = lake.read_parquet("datasets", champion.tags["data.dataset_version"], "dataset.parquet")
@@ -312,7 +312,7 @@ def concept_drift_report(
     )
     return dg.MaterializeResult(
         metadata={
-            "verdict": dg.MetadataValue.md(headline),
+            **leading(headline),
             **meta,
             "drifted": drop.drifted,
             "reference_error": sig(drop.reference_error),

@@ -26,6 +26,16 @@ DRIFT_COLUMNS = {
 }
 
 
+def leading(headline: str) -> dict[str, dg.MetadataValue]:
+    """``summary`` (the headline's first sentence as plain text) then ``verdict`` (the whole markdown).
+
+    The Dagster UI shows text metadata inline but folds markdown behind "[Show Markdown]", so the verdict's
+    first line is also given as text: the answer is readable on the asset page without a click.
+    """
+    first = headline.split("\n", 1)[0].replace("**", "").strip()
+    return {"summary": dg.MetadataValue.text(first), "verdict": dg.MetadataValue.md(headline)}
+
+
 def by_strength(columns: list[dict]) -> list[dict]:
     """Drifted columns first, each group by effect size relative to its threshold, largest first."""
     return sorted(columns, key=lambda c: (not c["drifted"], -c["effect_size"] / max(c["threshold"], 1e-9)))
@@ -67,7 +77,7 @@ def report_result(
     """Metadata that leads with the verdict (`verdict`), then the per-column table, then ``extra``."""
     columns = report.get("columns", [])
     meta = {
-        "verdict": dg.MetadataValue.md(drift_headline(report, notes or [])),
+        **leading(drift_headline(report, notes or [])),
         "drifted": bool(report["dataset"]["drifted"]),
         "share_drifted": dg.MetadataValue.float(sig(report["dataset"].get("share_drifted", 0.0)) or 0.0),
         "columns": records_table(by_strength(columns), DRIFT_COLUMNS),
@@ -142,7 +152,7 @@ def quality_metadata(payload: dict, day: str, version: str) -> dict:
         "type_change": "string",
     }
     return {
-        "verdict": dg.MetadataValue.md("\n\n".join([headline, *schema])),
+        **leading("\n\n".join([headline, *schema])),
         "degraded": bool(payload.get("degraded", False)),
         "columns": records_table(rows, columns),
     }

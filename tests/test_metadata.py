@@ -110,9 +110,11 @@ def significant_digits(number: str) -> int:
 @pytest.mark.parametrize("report", ["data_drift_report", "prediction_drift_report"])
 def test_a_drift_report_leads_with_a_headline_verdict_in_four_significant_digits(daily_reports, report: str):
     metadata = daily_reports[report]
-    first_key, headline = next(iter(metadata.items()))
+    (first_key, summary), (second_key, headline) = list(metadata.items())[:2]
 
-    assert first_key == "verdict" and isinstance(headline, dg.MarkdownMetadataValue)
+    assert first_key == "summary" and isinstance(summary, dg.TextMetadataValue)
+    assert re.match(rf"(Drift|No drift) on {LAST_DAY} against champion v\d+", summary.value), summary.value
+    assert second_key == "verdict" and isinstance(headline, dg.MarkdownMetadataValue)
     assert re.match(rf"\*\*(Drift|No drift)\*\* on {LAST_DAY} against champion v\d+", headline.value)
     assert "![Effect size vs calibrated threshold](data:image/png;base64," in headline.value
     numbers = decimals(headline.value)
@@ -134,8 +136,9 @@ def test_drift_report_details_are_tables_with_rounded_numbers_not_json(daily_rep
 @pytest.mark.slow
 def test_the_quality_report_leads_with_its_verdict_and_lists_columns_in_a_table(daily_reports):
     metadata = daily_reports["feature_quality_report"]
-    first_key, headline = next(iter(metadata.items()))
+    (first_key, summary), (second_key, headline) = list(metadata.items())[:2]
 
-    assert first_key == "verdict" and re.match(r"\*\*(Degraded|Within limits)\*\*", headline.value)
+    assert first_key == "summary" and re.match(r"(Degraded|Within limits): raw day", summary.value)
+    assert second_key == "verdict" and re.match(r"\*\*(Degraded|Within limits)\*\*", headline.value)
     assert isinstance(metadata["columns"], dg.TableMetadataValue)
     assert not [k for k, v in metadata.items() if isinstance(v, dg.JsonMetadataValue)]

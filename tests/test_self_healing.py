@@ -109,8 +109,9 @@ def test_a_drifted_day_yields_one_retrain_one_canary_and_one_decision_also_acros
         # the latest materializations lead with the verdict, count each day's own rows and link to MLflow
         latest = latest_metadata(ui)
         _, report = latest["data_drift_report"]
-        assert report[0]["label"] == "verdict" and report[0]["__typename"] == "MarkdownMetadataEntry"
-        assert "drift" in report[0]["mdStr"].lower()
+        assert [e["label"] for e in report[:2]] == ["summary", "verdict"]
+        assert report[0]["__typename"] == "TextMetadataEntry" and "drift" in report[0]["text"].lower()
+        assert report[1]["__typename"] == "MarkdownMetadataEntry"
         day, raw = latest["raw_churn_events"]
         assert day is not None
         assert {e["label"]: e.get("intValue") for e in raw}["dagster/row_count"] == ROWS

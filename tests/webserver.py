@@ -19,7 +19,8 @@ SENSORS = """query { sensorsOrError(repositorySelector: {repositoryLocationName:
   repositoryName: "__repository__"}) { __typename ... on Sensors { results { name sensorState { status } } } } }"""
 RUNS = """query { runsOrError(limit: 1000) { __typename ... on Runs { results { jobName } } } }"""
 LATEST = """query { assetNodes { assetKey { path } assetMaterializations(limit: 1) { partition
-  metadataEntries { label __typename ... on MarkdownMetadataEntry { mdStr } ... on UrlMetadataEntry { url }
+  metadataEntries { label __typename ... on MarkdownMetadataEntry { mdStr } ... on TextMetadataEntry { text }
+  ... on UrlMetadataEntry { url }
   ... on IntMetadataEntry { intValue } } } } }"""
 PARTITIONS = """query { assetNodes { assetKey { path } isPartitioned
   partitionStats { numMaterialized numPartitions numFailed } } }"""
