@@ -110,8 +110,8 @@ def run() -> list[dict]:
     from mlops_assets.core.model_artifact import OnnxScorer
     from mlops_assets.serving.gateway import PredictRequest
     from mlops_assets.serving.stack import ServingStack
-    from tests.conftest import make_definitions
     from tests.lifecycle_runs import auto_approval, build_downstream, ingest_days
+    from tests.lifecycle_state import make_definitions
     from tests.mlops_serve import start_mlops_serve
 
     rows: list[dict] = []

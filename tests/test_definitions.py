@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from mlops_assets.definitions import defs
-from tests.conftest import EXPECTED_ASSETS, LIFECYCLE_GROUPS
+from tests.lifecycle_state import EXPECTED_ASSETS, LIFECYCLE_GROUPS
 
 EXPECTED_PARENTS: dict[str, set[str]] = {
     "raw_churn_events": set(),

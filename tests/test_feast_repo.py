@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from resources.feast_store import CONFIG_FILE, REDIS_URL_ENV, REGISTRY_URL_ENV, FeastResource
-from tests.conftest import Lifecycle
+from tests.lifecycle_state import Lifecycle
 from tests.production.conftest import REDIS, new_database  # noqa: F401 - the fixture, for the production test
 
 FEAST = str(Path(sys.executable).parent / "feast")

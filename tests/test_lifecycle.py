@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core.dataset_split import content_hash
-from tests.conftest import EXPECTED_ASSETS, ROWS_PER_DAY, Lifecycle
 from tests.lifecycle_runs import build_downstream, ingest_days
+from tests.lifecycle_state import EXPECTED_ASSETS, ROWS_PER_DAY, Lifecycle
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from tests.conftest import LAST_DAY, Lifecycle
 from tests.lifecycle_runs import build_downstream, ingest_days, monitor_day
+from tests.lifecycle_state import LAST_DAY, Lifecycle
 
 TABLES = ("raw_churn_events", "validated_events", "quarantined_events", "customer_feature_table", "training_dataset")
 STAGE_ASSETS = (*TABLES, "feature_store_registry", "online_features", "data_drift_report", "prediction_drift_report")

@@ -16,8 +16,8 @@ from mlops_assets.core.feature_definitions import FEATURE_SERVICE
 from mlops_assets.core.model_artifact import OnnxScorer, sha256_bytes
 from mlops_assets.registry import APPROVER_TAGS
 from resources.mlflow_tracking import MlflowResource
-from tests.conftest import Lifecycle
 from tests.lifecycle_runs import build_downstream
+from tests.lifecycle_state import Lifecycle
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from mlops_assets.core.dataset_split import SPLIT
 from mlops_assets.core.feature_definitions import FEATURE_SERVICE, FEATURE_TTL, build_repo
 from mlops_assets.core.generator import generate_day
 from resources.feast_store import FeastResource
-from tests.conftest import Lifecycle
+from tests.lifecycle_state import Lifecycle
 
 EARLY = pd.Timestamp("2026-01-05 08:00", tz="UTC")
 LATE = pd.Timestamp("2026-01-07 08:00", tz="UTC")

@@ -9,7 +9,7 @@ import pytest
 from mlops_assets.core import domain as d
 from mlops_assets.feature_catalog import feature_catalog, render
 from mlops_assets.reproduce import reproduce
-from tests.conftest import Lifecycle
+from tests.lifecycle_state import Lifecycle
 
 pytestmark = pytest.mark.slow
 

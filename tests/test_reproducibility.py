@@ -11,8 +11,8 @@ import pytest
 from mlops_assets.core import domain as d
 from mlops_assets.core.dataset_split import SPLIT
 from mlops_assets.core.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
-from tests.conftest import Lifecycle
 from tests.lifecycle_runs import build_downstream
+from tests.lifecycle_state import Lifecycle
 
 pytestmark = pytest.mark.slow
 

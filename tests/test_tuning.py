@@ -7,8 +7,8 @@ import math
 import dagster as dg
 import pytest
 
-from tests.conftest import Lifecycle
 from tests.lifecycle_runs import build_downstream
+from tests.lifecycle_state import Lifecycle
 
 pytestmark = pytest.mark.slow
 

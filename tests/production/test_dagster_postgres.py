@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from resources.profiles import project_root
-from tests.conftest import make_definitions
 from tests.lifecycle_runs import ingest_days
+from tests.lifecycle_state import make_definitions
 
 pytestmark = [pytest.mark.production, pytest.mark.slow]
 BIN = Path(sys.executable).parent

@@ -15,8 +15,8 @@ import pytest
 
 from resources.mlflow_tracking import MlflowResource
 from resources.profiles import project_root
-from tests.conftest import Lifecycle
 from tests.lifecycle_runs import build_downstream
+from tests.lifecycle_state import Lifecycle
 
 pytestmark = pytest.mark.reliability
 
@@ -115,7 +115,7 @@ def test_mlops_serve_stopped_with_sigterm_flushes_every_prediction_and_takes_its
     import httpx
 
     from resources.prediction_log import PredictionLog
-    from tests.conftest import feature_row
+    from tests.lifecycle_state import feature_row
     from tests.mlops_serve import answers, start_mlops_serve
 
     data_dir = tmp_path / "data"  # a copy: this server's prediction log must not reach the shared lifecycle

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from mlops_assets.serving.stack import ServingStack
-from tests.conftest import DOWNSTREAM, make_definitions
 from tests.lifecycle_runs import auto_approval, build_downstream, ingest_days
+from tests.lifecycle_state import DOWNSTREAM, make_definitions
 
 RETRAIN = dg.AssetSelection.assets("trained_model", "model_evaluation", "registered_model")
 DEPLOY = dg.AssetSelection.assets("triton_model_repository", "canary_deployment")

@@ -11,7 +11,7 @@ from scipy import stats
 from mlops_assets.core import domain as d
 from mlops_assets.core.model_artifact import OnnxScorer
 from mlops_assets.core.traffic import CHALLENGER
-from tests.conftest import feature_row
+from tests.lifecycle_state import feature_row
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from mlops_assets.serving.routing import Routing
 from resources.feast_store import FeastResource
 from resources.metrics import GatewayMetrics
 from resources.triton_server import TritonResource, TritonServerProcess, free_port
-from tests.conftest import feature_row
+from tests.lifecycle_state import feature_row
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 CLIENT_ERRORS = {400, 404, 413, 422}
