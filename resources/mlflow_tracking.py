@@ -10,7 +10,7 @@ FINISHED, FAILED or KILLED with its step.
 
 A model is logged as an MLflow 3 logged model in the ONNX flavour (MLmodel, signature, input example) whose
 ``model.onnx`` holds exactly the bytes that were hashed, so the registry's ``weights.sha256``, Triton's
-file and ``mlflow.pyfunc.load_model`` all see one artifact.
+file and MLflow's pyfunc loader (ONNX flavour, no pickle) all see one artifact.
 """
 
 from __future__ import annotations
