@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlops_assets.core.drift import DriftReport
     from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.core.drift_report import DriftReport
 
 PROGRESS_ROWS = 1_000_000
 

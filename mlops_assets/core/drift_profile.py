@@ -28,11 +28,8 @@ from scipy.spatial.distance import jensenshannon
 from mlops_assets.core.drift import (
     EPSILON,
     CategoryCells,
-    ColumnDrift,
     ColumnProfile,
     DriftInputError,
-    DriftReport,
-    UntestableColumn,
     categorical_effect,
     category_codes,
     chi2_table,
@@ -43,6 +40,7 @@ from mlops_assets.core.drift import (
     psi,
     subset_wasserstein,
 )
+from mlops_assets.core.drift_report import ColumnDrift, DriftReport, UntestableColumn
 from resources import atomic
 
 CALIBRATION_ROWS = 20_000
