@@ -24,8 +24,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
-demo: setup  ## the whole lifecycle once, on embedded defaults, with a summary
-	$(VENV)/bin/mlops demo
+demo: setup  ## the self-healing loop under the daemon, from an empty data/ folder, with a summary
+	$(VENV)/bin/mlops demo --fresh
 
 test: setup  ## the full suite, exactly what CI runs
 	$(VENV)/bin/pytest -q
