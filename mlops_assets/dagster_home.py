@@ -13,6 +13,9 @@ telemetry:
   enabled: false
 run_queue:
   max_concurrent_runs: 3
+  # a queued run starts within a second, not the default five: each step of the loop is its own run
+  dequeue_interval_seconds: 1
+  dequeue_use_threads: true
   tag_concurrency_limits:
     # one retrain or deployment decision at a time: two drift events queue instead of racing
     - key: mlops/model
