@@ -20,6 +20,7 @@ import dagster as dg
 from mlops_assets.check_history import completed_evaluations
 from mlops_assets.dagster_home import ensure_dagster_home
 from mlops_assets.producer import land_days
+from mlops_assets.run_tags import TRIGGER_TAG
 from mlops_assets.timeline import TimelineRow, collapse, run_timeline
 from resources.profiles import data_dir, project_root, resolved
 
@@ -169,7 +170,7 @@ class Loop:
     def finished_run(self, job: str, trigger_prefix: str) -> dg.DagsterRun | None:
         """The newest finished run of ``job`` whose trigger tag starts with ``trigger_prefix``."""
         for run in self.instance.get_runs(dg.RunsFilter(job_name=job), limit=20):
-            ours = run.tags.get("mlops/trigger", "").startswith(trigger_prefix) and run.is_finished
+            ours = run.tags.get(TRIGGER_TAG, "").startswith(trigger_prefix) and run.is_finished
             if ours and (run.status == dg.DagsterRunStatus.SUCCESS or run.tags.get("dagster/will_retry") != "true"):
                 return run
         return None

@@ -8,12 +8,11 @@ import dagster as dg
 from mlops_assets.core.promotion import Approval, GatePolicy, decide
 from mlops_assets.evaluation import model_evaluation
 from mlops_assets.metadata import OWNERS
+from mlops_assets.run_tags import REASON_TAG, TRIGGER_TAG
 from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
 from resources.storage import LakeResource
 
-TRIGGER_TAG = "mlops/trigger"
-REASON_TAG = "mlops/reason"
 """The Dagster run tags saying why a run was launched (the sensors set them, ``sensors/settings.py``)."""
 APPROVER_TAGS = ("approval.approved_by", "approval.approved_at", "approval.automatic")
 """Who approved and when: carried only by a version whose ``approval.status`` is ``approved``."""

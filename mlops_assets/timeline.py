@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from sensors.settings import REASON_TAG, TRIGGER_TAG
+from mlops_assets.run_tags import REASON_TAG, TRIGGER_TAG
 
 SENSOR_TAG = "dagster/sensor_name"
 AUTOMATION_TAG = "dagster/from_automation_condition"

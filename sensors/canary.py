@@ -12,6 +12,7 @@ import datetime as dt
 import dagster as dg
 
 from mlops_assets.core.decision_policy import CanaryState, EvidencePolicy, decision_due
+from mlops_assets.run_tags import REASON_TAG, TRIGGER_TAG
 from mlops_assets.serving.routing import Routing
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
@@ -21,8 +22,6 @@ from sensors.settings import (
     CANARY_MAX_SECONDS,
     DEFAULT_STATUS,
     INTERVAL_SECONDS,
-    REASON_TAG,
-    TRIGGER_TAG,
 )
 
 POLICY = EvidencePolicy(max_canary_seconds=CANARY_MAX_SECONDS)

@@ -15,9 +15,10 @@ import dagster as dg
 
 from mlops_assets.check_history import completed_evaluations
 from mlops_assets.core.retrain_policy import Finding, RetrainEvent, bootstrap_event, retrain_events
+from mlops_assets.run_tags import REASON_TAG, TRIGGER_TAG
 from resources.model_registry import ModelRegistryResource
 from sensors.jobs import RETRAIN_JOB
-from sensors.settings import DEFAULT_STATUS, INTERVAL_SECONDS, REASON_TAG, TRIGGER_TAG
+from sensors.settings import DEFAULT_STATUS, INTERVAL_SECONDS
 
 DRIFT_CHECKS = (
     dg.AssetCheckKey(dg.AssetKey("data_drift_report"), "no_data_drift"),

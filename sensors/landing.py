@@ -12,9 +12,10 @@ import json
 import dagster as dg
 
 from mlops_assets.partitions import DAYS, RANGE_END, RANGE_START
+from mlops_assets.run_tags import REASON_TAG, TRIGGER_TAG
 from resources.landing import LandingResource
 from sensors.jobs import INGEST_JOB
-from sensors.settings import DEFAULT_STATUS, INTERVAL_SECONDS, REASON_TAG, TRIGGER_TAG
+from sensors.settings import DEFAULT_STATUS, INTERVAL_SECONDS
 
 
 @dg.sensor(

@@ -21,6 +21,3 @@ RETRAIN_TUNING_TRIALS = int(os.environ.get("MLOPS_RETRAIN_TUNING_TRIALS", "6"))
 CANARY_MAX_SECONDS = float(os.environ.get("MLOPS_CANARY_MAX_SECONDS", "3600"))
 CANARY_SHARE = float(os.environ.get("MLOPS_CANARY_SHARE", "0.1"))
 """The challenger's share of live traffic while on canary (the retrain job's default config)."""
-
-TRIGGER_TAG = "mlops/trigger"
-REASON_TAG = "mlops/reason"
