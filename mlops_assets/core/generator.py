@@ -1,9 +1,15 @@
 """A seeded generator of daily customer snapshots for a subscription business, with drift scenarios.
 
-Each customer keeps stable traits (region, plan, age band, ...) drawn once from the seed; every day a sample
-of customers emits a snapshot whose usage figures evolve. Churn is drawn from a logistic model of the
-snapshot, and its label only becomes known ``label_delay_days`` later, as in real churn data.
-The same (seed, day, scenario) always yields the same rows, so tests and the demo are reproducible.
+Each customer keeps stable traits (region, plan, age band, ...); every day a sample of customers emits a
+snapshot whose usage figures evolve. Churn is drawn from a logistic model of the snapshot, and its label
+only becomes known ``label_delay_days`` later, as in real churn data.
+
+A customer's traits are a pure function of (seed, customer id): counter-based hashes turned into the
+traits' distributions, so a day of a million rows out of a population of ten million never builds the
+population table, and a customer is the same person whatever the population size. A day is drawn in
+chunks of ``CHUNK_ROWS`` rows, each from its own seeded stream, so memory is bounded by the chunk, not the
+day. The same (seed, day, scenario, population, rows) always yields the same rows, so tests and the demo
+are reproducible.
 """
 
 from __future__ import annotations
@@ -30,27 +36,62 @@ class Scenario(StrEnum):
 
 
 POPULATION = 20_000
+"""Default number of customers; a day samples its rows from them without replacement."""
 FIRST_ID = 100_000
 EPOCH = dt.date(2026, 1, 1)
+CHUNK_ROWS = 262_144
+"""Rows drawn per chunk (each chunk from its own seeded stream), so a day's arrays stay bounded."""
+
+PLAN_PRICE = {"basic": 19.0, "standard": 39.0, "premium": 79.0}
+TRAIT_SHARES: dict[str, tuple[float, ...]] = {
+    "plan": (0.5, 0.35, 0.15),
+    "region": (0.3, 0.25, 0.25, 0.2),
+    "payment_method": (0.5, 0.2, 0.2, 0.1),
+    "device_type": (0.4, 0.4, 0.2),
+    d.SEGMENT: (0.25, 0.35, 0.3, 0.1),
+}
+"""How common each category of a stable trait is, in the vocabulary's order (``domain``)."""
+_VOCABULARY = {c.name: c.categories for c in d.CATEGORICAL} | {d.SEGMENT: d.SEGMENT_CATEGORIES}
+_STREAMS = (*TRAIT_SHARES, "tenure_a", "tenure_b", "engagement_a", "engagement_b", "surveyed")
+"""One hash stream per uniform a customer's traits are drawn from."""
+
+_GOLDEN, _M1, _M2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
-def _population(seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    n = POPULATION
-    cat = {c.name: c.categories for c in d.CATEGORICAL}
-    return pd.DataFrame(
-        {
-            d.ENTITY: np.arange(FIRST_ID, FIRST_ID + n, dtype=np.int64),
-            "base_tenure": rng.gamma(2.0, 14.0, n),
-            "plan": rng.choice(cat["plan"], n, p=[0.5, 0.35, 0.15]),
-            "region": rng.choice(cat["region"], n, p=[0.3, 0.25, 0.25, 0.2]),
-            "payment_method": rng.choice(cat["payment_method"], n, p=[0.5, 0.2, 0.2, 0.1]),
-            "device_type": rng.choice(cat["device_type"], n, p=[0.4, 0.4, 0.2]),
-            d.SEGMENT: rng.choice(d.SEGMENT_CATEGORIES, n, p=[0.25, 0.35, 0.3, 0.1]),
-            "engagement": rng.lognormal(0.0, 0.5, n),
-            "surveyed": rng.random(n) < 0.7,
-        }
-    )
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection of uint64 whose every output bit depends on every input bit."""
+    x = x + _GOLDEN
+    x = (x ^ (x >> np.uint64(30))) * _M1
+    x = (x ^ (x >> np.uint64(27))) * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+def _uniform(seed: int, stream: int, ids: np.ndarray) -> np.ndarray:
+    """A uniform in (0, 1) per customer id, fixed by (seed, stream, id)."""
+    key = _mix(np.array([seed * 1_000 + stream], dtype=np.uint64))
+    with np.errstate(over="ignore"):
+        bits = _mix(ids.astype(np.uint64) * _GOLDEN ^ key)
+    return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
+
+def customer_traits(ids: np.ndarray, seed: int = 7) -> pd.DataFrame:
+    """The stable traits of customers ``ids``: the same id and seed give the same person, in any sample.
+
+    base_tenure ~ Gamma(2, 14) (a sum of two exponentials), engagement ~ LogNormal(0, 0.5) (Box-Muller),
+    categories by ``TRAIT_SHARES``, surveyed with probability 0.7.
+    """
+    u = {name: _uniform(seed, k, ids) for k, name in enumerate(_STREAMS)}
+    traits: dict[str, np.ndarray] = {
+        d.ENTITY: ids.astype(np.int64),
+        "base_tenure": -14.0 * (np.log(u["tenure_a"]) + np.log(u["tenure_b"])),
+    }
+    for name, shares in TRAIT_SHARES.items():
+        codes = np.searchsorted(np.cumsum(shares)[:-1], u[name], side="right")
+        traits[name] = np.array(_VOCABULARY[name], dtype=object)[codes]
+    normal = np.sqrt(-2.0 * np.log(u["engagement_a"])) * np.cos(2.0 * np.pi * u["engagement_b"])
+    traits["engagement"] = np.exp(0.5 * normal)
+    traits["surveyed"] = u["surveyed"] < 0.7
+    return pd.DataFrame(traits)
 
 
 def _day_seed(seed: int, day: dt.date, scenario: Scenario) -> int:
@@ -65,20 +106,61 @@ def generate_day(
     scenario: Scenario | str = Scenario.NONE,
     label_delay_days: int = 3,
     intensity: float = 1.0,
+    population: int = POPULATION,
 ) -> pd.DataFrame:
     """Return one day of raw snapshot events with columns ``domain.RAW_COLUMNS`` (or a broken schema).
 
-    ``intensity`` scales the injected drift (0 = none, 1 = the documented scenario).
+    ``rows`` distinct customers out of ``population`` each emit one snapshot. ``intensity`` scales the
+    injected drift (0 = none, 1 = the documented scenario).
     """
     scenario = Scenario(scenario)
-    rng = np.random.default_rng(_day_seed(seed, day, scenario))
-    people = _population(seed).sample(n=rows, random_state=rng.integers(2**31)).reset_index(drop=True)
+    if not 0 <= rows <= population:
+        raise ValueError(
+            f"rows must be between 0 and population ({population:,}), got {rows:,}: a day samples distinct "
+            f"customers, so raise population to at least {rows:,}"
+        )
+    day_seed = _day_seed(seed, day, scenario)
+    rng = np.random.default_rng(day_seed)
+    ids = FIRST_ID + rng.choice(population, rows, replace=False)
+    seconds = np.sort(rng.integers(0, 86_400, rows))
+    starts = range(0, max(rows, 1), CHUNK_ROWS)
+    streams = np.random.SeedSequence(day_seed).spawn(len(starts))
+    chunks = [
+        _chunk(
+            day,
+            ids[at : at + CHUNK_ROWS],
+            seconds[at : at + CHUNK_ROWS],
+            seed,
+            scenario,
+            intensity,
+            label_delay_days,
+            np.random.default_rng(stream),
+        )
+        for at, stream in zip(starts, streams, strict=True)
+    ]
+    frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+    if scenario is Scenario.SCHEMA_BREAK:
+        frame = frame.rename(columns={"monthly_charges": "monthly_charge_eur"}).drop(columns=["plan"])
+        frame["tenure_months"] = frame["tenure_months"].map(lambda v: f"{v:.1f} months")
+    return frame
+
+
+def _chunk(
+    day: dt.date,
+    ids: np.ndarray,
+    seconds: np.ndarray,
+    seed: int,
+    scenario: Scenario,
+    intensity: float,
+    label_delay_days: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """The snapshots of customers ``ids`` at ``seconds`` into ``day``, drawn from ``rng``."""
+    people = customer_traits(ids, seed)
     n = len(people)
     age_days = (day - EPOCH).days
-    start = pd.Timestamp(day, tz="UTC")
-    ts = start + pd.to_timedelta(np.sort(rng.integers(0, 86_400, n)), unit="s")
-
-    plan_price = people["plan"].map({"basic": 19.0, "standard": 39.0, "premium": 79.0}).to_numpy()
+    ts = pd.Timestamp(day, tz="UTC") + pd.to_timedelta(seconds, unit="s")
+    plan_price = people["plan"].map(PLAN_PRICE).to_numpy(dtype=np.float64)
     shift = intensity if scenario is Scenario.COVARIATE_SHIFT else 0.0
     tenure = np.clip(people["base_tenure"].to_numpy() + age_days / 30.0, 0, 239)
     monthly = np.clip(plan_price * (1 + 0.35 * shift) + rng.normal(0, 6, n), 1, 499)
@@ -117,11 +199,7 @@ def generate_day(
     if scenario is Scenario.MISSING_SPIKE:
         for column in ("monthly_charges", "sessions_30d", "days_since_last_login"):
             frame[column] = frame[column].astype("float64").mask(rng.random(n) < 0.3 * intensity)
-    frame = frame[list(d.RAW_COLUMNS)]
-    if scenario is Scenario.SCHEMA_BREAK:
-        frame = frame.rename(columns={"monthly_charges": "monthly_charge_eur"}).drop(columns=["plan"])
-        frame["tenure_months"] = frame["tenure_months"].map(lambda v: f"{v:.1f} months")
-    return frame
+    return frame[list(d.RAW_COLUMNS)]
 
 
 def _churn(frame: pd.DataFrame, rng: np.random.Generator, concept: float) -> np.ndarray:
