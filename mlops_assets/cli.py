@@ -14,9 +14,11 @@ from mlops_assets.cli_errors import EXIT_USAGE, UserError
 def _demo(args: argparse.Namespace) -> int:
     from mlops_assets.demo import run_demo
 
+    _check_size(args)
     summary = run_demo(
         days=args.days,
         rows_per_day=args.rows_per_day,
+        population=args.population,
         fresh=args.fresh,
         interval_s=args.interval,
         tuning_trials=args.tuning_trials,
@@ -40,10 +42,24 @@ def _land(args: argparse.Namespace) -> int:
         raise UserError(f"--scenario must be one of {', '.join(s.value for s in Scenario)}, got {args.scenario!r}")
     if args.days < 1:
         raise UserError(f"--days must be at least 1, got {args.days}")
+    _check_size(args)
     landing = _resources()["landing"]
-    days = land_days(landing, start, args.days, scenario=args.scenario, rows_per_day=args.rows_per_day)
+    days = land_days(
+        landing, start, args.days, scenario=args.scenario, rows_per_day=args.rows_per_day, population=args.population
+    )
     print(f"landed {len(days)} day(s) {days[0]}..{days[-1]} in {landing.root}; the landing sensor ingests them")
     return 0
+
+
+def _check_size(args: argparse.Namespace) -> None:
+    """A day samples distinct customers, so it cannot hold more rows than the population has customers."""
+    if args.rows_per_day < 0:
+        raise UserError(f"--rows-per-day must be at least 0, got {args.rows_per_day}")
+    if args.population < args.rows_per_day:
+        raise UserError(
+            f"--population ({args.population}) must be at least --rows-per-day ({args.rows_per_day}): "
+            "each day samples distinct customers"
+        )
 
 
 def _approve(args: argparse.Namespace) -> int:
@@ -119,12 +135,16 @@ def _drift(argv: list[str]) -> int:
     return drift_main(argv)
 
 
+POPULATION_HELP = "customers each day's rows are sampled from, at least --rows-per-day (default 20000)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlops", description="Self-healing ML lifecycle on Dagster.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the whole lifecycle once on embedded defaults and summarise it")
     demo.add_argument("--days", type=int, default=21, help="days of history to ingest (default 21)")
     demo.add_argument("--rows-per-day", type=int, default=1_500)
+    demo.add_argument("--population", type=int, default=20_000, help=POPULATION_HELP)
     demo.add_argument("--fresh", action="store_true", help="delete the data folder first")
     demo.add_argument("--interval", type=int, default=2, help="sensor and automation tick interval, seconds")
     demo.add_argument("--tuning-trials", type=int, default=2, help="Optuna trials per retrain (default 2)")
@@ -135,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     land.add_argument("--days", type=int, default=1)
     land.add_argument("--scenario", default="none", help="none, covariate_shift, concept_shift, missing_spike, ...")
     land.add_argument("--rows-per-day", type=int, default=1_500)
+    land.add_argument("--population", type=int, default=20_000, help=POPULATION_HELP)
     land.set_defaults(func=_land)
     approve = sub.add_parser("approve", help="approve the promotion of a challenger awaiting approval")
     approve.add_argument("version", help="registry version number, e.g. 3")

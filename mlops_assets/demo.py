@@ -184,6 +184,7 @@ def _decision(loop: Loop) -> str:
 def run_demo(
     days: int = 21,
     rows_per_day: int = 1_500,
+    population: int = 20_000,
     fresh: bool = False,
     interval_s: int = 2,
     tuning_trials: int = 2,
@@ -198,17 +199,24 @@ def run_demo(
     last = FIRST_DAY + dt.timedelta(days=days - 1)
     try:
         loop.daemon.start()
-        land_days(landing, FIRST_DAY, days, rows_per_day=rows_per_day)
+        land_days(landing, FIRST_DAY, days, rows_per_day=rows_per_day, population=population)
         first = loop.wait("the first champion (ingest, validate, features, train, decide)", loop.champion, 900)
         summary.lines.append(f"first champion           v{first} ({time.perf_counter() - started:.0f} s after landing)")
         loop.serve()
         normal = (last + dt.timedelta(days=1)).isoformat()
-        land_days(landing, last + dt.timedelta(days=1), 1, rows_per_day=rows_per_day)
+        land_days(landing, last + dt.timedelta(days=1), 1, rows_per_day=rows_per_day, population=population)
         verdict = loop.wait(f"the drift check of {normal}", lambda: loop.verdict(normal), 300)
         summary.lines.append(f"normal day {normal}     data-drift check {verdict}")
         drift_start = last + dt.timedelta(days=2)
         landed_at = time.perf_counter()
-        land_days(landing, drift_start, DRIFT_DAYS, scenario="covariate_shift", rows_per_day=rows_per_day)
+        land_days(
+            landing,
+            drift_start,
+            DRIFT_DAYS,
+            scenario="covariate_shift",
+            rows_per_day=rows_per_day,
+            population=population,
+        )
         verdict = loop.wait("the drifted day's check", lambda: loop.verdict(drift_start.isoformat()), 300)
         summary.lines.append(f"drifted {drift_start}+{DRIFT_DAYS - 1}d   data-drift check {verdict}")
         retrain = loop.wait("the retrain run", lambda: loop.finished_run("retrain", "drift:"), 900)
@@ -217,7 +225,7 @@ def run_demo(
         summary.lines.append(f"production decision      {_decision(loop)} (run {decided.run_id[:8]})")
         summary.lines.append(f"drift landed -> decision {time.perf_counter() - landed_at:.1f} s")
         if live_every_s > 0:
-            _live(loop, landing, drift_start + dt.timedelta(days=DRIFT_DAYS), rows_per_day, live_every_s)
+            _live(loop, landing, drift_start + dt.timedelta(days=DRIFT_DAYS), rows_per_day, population, live_every_s)
         loop.settle(quiet_s=3 * interval_s + 4)
     finally:
         stats = loop.traffic.stats if loop.traffic is not None else None
@@ -237,14 +245,14 @@ def run_demo(
     return summary
 
 
-def _live(loop: Loop, landing: object, first: dt.date, rows_per_day: int, every_s: float) -> None:
+def _live(loop: Loop, landing: object, first: dt.date, rows_per_day: int, population: int, every_s: float) -> None:
     """Land one more day every ``every_s`` seconds (every fifth one drifted) until Ctrl-C."""
     day = first
     print(f"live mode: landing a day every {every_s:.0f} s; watch http://127.0.0.1:3000 (make dev); Ctrl-C stops")
     try:
         while True:
             scenario = "covariate_shift" if (day - FIRST_DAY).days % 5 == 0 else "none"
-            land_days(landing, day, 1, scenario=scenario, rows_per_day=rows_per_day)  # type: ignore[arg-type]
+            land_days(landing, day, 1, scenario=scenario, rows_per_day=rows_per_day, population=population)  # type: ignore[arg-type]
             print(f"landed {day} ({scenario}); latest decision: {_decision(loop)}", flush=True)
             day += dt.timedelta(days=1)
             time.sleep(every_s)

@@ -8,6 +8,7 @@ seeded generator or a user's export folder directly, for a run launched by hand 
 from typing import Literal
 
 import dagster as dg
+from pydantic import Field
 
 from mlops_assets.metadata import OWNERS, table_metadata
 from mlops_assets.partitions import DAYS, day_window
@@ -23,7 +24,9 @@ class IngestionConfig(dg.Config):
         "none"
     )
     intensity: float = 1.0
-    rows_per_day: int = 1_500
+    rows_per_day: int = Field(default=1_500, ge=0)
+    population: int = Field(default=20_000, ge=1)
+    """Customers the generator samples each day's rows from (distinct per day): at least ``rows_per_day``."""
     seed: int = 7
     label_delay_days: int = 3
     folder: str = ""
@@ -65,6 +68,7 @@ def raw_churn_events(
                 scenario=Scenario(config.scenario),
                 label_delay_days=config.label_delay_days,
                 intensity=config.intensity,
+                population=config.population,
             )
         lake.write_parquet(frame, "raw", f"{key}.parquet")
         lake.write_json(

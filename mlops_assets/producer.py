@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from mlops_assets.core.generator import POPULATION
 from resources.landing import LandingResource
 
 
@@ -20,14 +21,20 @@ def land_days(
     rows_per_day: int = 1_500,
     seed: int = 7,
     intensity: float = 1.0,
+    population: int = POPULATION,
 ) -> list[str]:
-    """Generate ``count`` days from ``first`` under ``scenario`` and land each; returns the day keys."""
+    """Generate ``count`` days from ``first`` under ``scenario`` and land each; returns the day keys.
+
+    Each day holds ``rows_per_day`` distinct customers out of ``population``.
+    """
     from mlops_assets.core.generator import Scenario, generate_day
 
     days = []
     for offset in range(count):
         day = first + dt.timedelta(days=offset)
-        frame = generate_day(day, seed=seed, rows=rows_per_day, scenario=Scenario(scenario), intensity=intensity)
+        frame = generate_day(
+            day, seed=seed, rows=rows_per_day, scenario=Scenario(scenario), intensity=intensity, population=population
+        )
         landing.land(day.isoformat(), frame)
         days.append(day.isoformat())
     return days
