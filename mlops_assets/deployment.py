@@ -17,32 +17,37 @@ from resources.serving import ServingResource
 from resources.storage import LakeResource
 
 
-@dg.asset(group_name="deployment", kinds={"triton", "onnx"}, owners=OWNERS, deps=[registered_model], code_version="1")
+@dg.asset(group_name="deployment", kinds={"triton", "onnx"}, owners=OWNERS, deps=[registered_model], code_version="2")
 def triton_model_repository(registry: ModelRegistryResource, serving: ServingResource) -> dg.MaterializeResult:
-    """One numbered directory per registry version (champion and challenger), plus the baseline fallback."""
+    """One numbered directory per registry version (champion and challenger), plus the baseline fallback.
+
+    Written for ``serving.device``: the Python backend on CPU, or Triton's onnxruntime backend with the
+    models sharing one GPU (``MLOPS_TRITON_DEVICE=gpu`` in production).
+    """
     from mlops_assets.core.triton_repository import (
         CHURN_MODEL,
-        render_config,
         write_baseline_model,
         write_config,
         write_model_version,
     )
 
+    device = serving.device
     written = {}
     for alias in ("champion", "challenger"):
         version = registry.version_by_alias(alias)
         if version is not None:
             data = registry.download(version)
-            write_model_version(serving.repository, int(version.version), data, version.tags["weights.sha256"])
+            sha256 = version.tags["weights.sha256"]
+            write_model_version(serving.repository, int(version.version), data, sha256, device=device)
             written[alias] = str(version.version)
-    write_baseline_model(serving.repository)
-    write_config(serving.repository, CHURN_MODEL)
+    write_baseline_model(serving.repository, device=device)
+    config = write_config(serving.repository, CHURN_MODEL, device=device)
     return dg.MaterializeResult(
         metadata={
+            "device": device,
             "versions": dg.MetadataValue.json(written),
             "repository": dg.MetadataValue.path(str(serving.repository)),
-            "config.pbtxt": dg.MetadataValue.md(f"```\n{render_config(CHURN_MODEL)}```"),
-            "gpu_config.pbtxt": dg.MetadataValue.md(f"```\n{render_config(CHURN_MODEL, gpu=True)}```"),
+            "config.pbtxt": dg.MetadataValue.md(f"```\n{config.read_text()}```"),
         }
     )
 

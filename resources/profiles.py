@@ -87,7 +87,9 @@ def production_resources() -> dict[str, Any]:
             tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"), history_url=dg.EnvVar("MLOPS_REGISTRY_HISTORY_URL")
         ),
         "serving": ServingResource(
-            state_dir=dg.EnvVar("MLOPS_SERVING_STATE_DIR"), triton_url=dg.EnvVar("MLOPS_TRITON_URL")
+            state_dir=dg.EnvVar("MLOPS_SERVING_STATE_DIR"),
+            triton_url=dg.EnvVar("MLOPS_TRITON_URL"),
+            device=os.environ.get("MLOPS_TRITON_DEVICE", "cpu"),  # gpu: Triton's onnxruntime backend on GPU nodes
         ),
         "tuning": TuningResource(storage=dg.EnvVar("MLOPS_OPTUNA_STORAGE")),
     }

@@ -1,7 +1,9 @@
 """Where serving state lives: model repository, routing table, prediction log, metrics file, endpoint file.
 
 The endpoint file is what ``mlops serve`` writes so assets can find the Triton server it started
-(embedded profile). In production ``triton_url`` names the external server instead.
+(embedded profile). In production ``triton_url`` names the external server instead, and ``device`` says
+which Triton the repository is written for: ``cpu`` (Python backend, any machine) or ``gpu``
+(onnxruntime backend on a shared GPU; ``MLOPS_TRITON_DEVICE=gpu`` in a cluster).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import pydantic
 
+from mlops_assets.core.triton_repository import check_device
 from resources.prediction_log import PredictionLog
 from resources.triton_server import TritonResource
 
@@ -20,6 +24,14 @@ class ServingResource(dg.ConfigurableResource):
 
     state_dir: str
     triton_url: str = ""
+    device: str = "cpu"
+    """``cpu`` or ``gpu``: the Triton backend ``triton_model_repository`` writes each model version for."""
+
+    @pydantic.field_validator("device", mode="before")
+    @classmethod
+    def _known_device(cls, value: object) -> object:
+        """Refuse a device Triton cannot be given a repository for, naming it (an ``EnvVar`` waits for its value)."""
+        return value if isinstance(value, dg.EnvVar) else check_device(str(value))
 
     @property
     def repository(self) -> Path:

@@ -1,16 +1,19 @@
 """Write Triton model repositories for the churn model (no Dagster here; the deployment assets use it).
 
-Layout: ``<repo>/churn/<registry version>/model.onnx`` (+ ``model.py`` for the CPU Python backend) and
-``<repo>/churn/config.pbtxt``; ``<repo>/churn_baseline/1/model.py`` is the always-loadable fallback.
+Layout: ``<repo>/churn/<registry version>/model.onnx`` and ``<repo>/churn/config.pbtxt``;
+``<repo>/churn_baseline/1/`` is the always-loadable fallback. What else a version holds depends on the
+device the repository is written for (``ServingResource.device``):
 
-- CPU (this machine): Triton's Python backend runs the ONNX file with onnxruntime, one thread per
-  instance; ``dynamic_batching`` merges concurrent requests into one onnxruntime call.
-- GPU: the same version directories are served by Triton's onnxruntime backend; render the config with
-  ``gpu=True`` (``platform: "onnxruntime_onnx"``, ``KIND_GPU`` instance groups); ``model.py`` is then
-  ignored. Triton reads ``model.onnx`` from each version directory by default.
+- ``cpu`` (machines without a GPU, the local Triton): Triton's Python backend runs ``model.onnx`` with
+  onnxruntime, one thread per instance, from a ``model.py`` beside it; ``dynamic_batching`` merges
+  concurrent requests into one onnxruntime call. The baseline is a numpy ``model.py``.
+- ``gpu``: Triton's onnxruntime backend serves ``model.onnx`` directly on ``KIND_GPU`` instances that
+  share GPU 0; the baseline is an ONNX graph too (``core/triton_gpu_config.py``).
 
 A version directory is written under a temporary name and renamed into place only after the artifact's
-sha256 matches the registry's, so Triton can never load a half-written or tampered model.
+sha256 matches the registry's, so Triton can never load a half-written or tampered model. A version
+already on disk for the other device gains the files this device needs, so switching device is a
+re-materialization, not a cleanup.
 """
 
 from __future__ import annotations
@@ -20,14 +23,25 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Literal, cast
 
 from mlops_assets.core import baseline
 from mlops_assets.core import domain as d
+from mlops_assets.core import triton_gpu_config as gpu
 from mlops_assets.core.model_artifact import INPUT_NAME, PROBABILITY_OUTPUT
 
 CHURN_MODEL = "churn"
 BASELINE_MODEL = "churn_baseline"
 SHA_FILE = "sha256"
+Device = Literal["cpu", "gpu"]
+DEVICES: tuple[Device, ...] = ("cpu", "gpu")
+
+
+def check_device(device: str) -> Device:
+    """``device`` if Triton can be given a repository for it; otherwise an error naming what is accepted."""
+    if device not in DEVICES:
+        raise ValueError(f"Triton device must be one of {DEVICES}, got {device!r}")
+    return cast(Device, device)
 
 
 class ArtifactIntegrityError(RuntimeError):
@@ -93,14 +107,22 @@ class TritonPythonModel:
 def render_config(
     name: str,
     *,
-    gpu: bool = False,
+    device: str = "cpu",
     versions: list[int] | None = None,
     max_batch_size: int = 1024,
-    instances: int = 1,
+    instances: int | None = None,
     queue_delay_us: int = 200,
 ) -> str:
-    """config.pbtxt text for the churn model contract (input X [18], output probabilities [2])."""
-    backend = 'platform: "onnxruntime_onnx"\nbackend: "onnxruntime"' if gpu else 'backend: "python"'
+    """config.pbtxt text for the churn model contract (input X [18], output probabilities [2]).
+
+    ``instances`` defaults to one CPU instance, or ``GPU_INSTANCES`` on the shared GPU.
+    """
+    if check_device(device) == "gpu":
+        backend = f'backend: "{gpu.BACKEND}"'
+        group = gpu.gpu_instance_group(instances or gpu.GPU_INSTANCES)
+    else:
+        backend = 'backend: "python"'
+        group = f"{{ kind: KIND_CPU count: {instances or 1} }}"
     policy = (
         f"version_policy: {{ specific: {{ versions: [{', '.join(map(str, sorted(versions)))}] }} }}"
         if versions
@@ -112,7 +134,7 @@ max_batch_size: {max_batch_size}
 input [ {{ name: "{INPUT_NAME}" data_type: TYPE_FP32 dims: [ {len(d.MODEL_FEATURES)} ] }} ]
 output [ {{ name: "{PROBABILITY_OUTPUT}" data_type: TYPE_FP32 dims: [ 2 ] }} ]
 dynamic_batching {{ max_queue_delay_microseconds: {queue_delay_us} }}
-instance_group [ {{ kind: {"KIND_GPU" if gpu else "KIND_CPU"} count: {instances} }} ]
+instance_group [ {group} ]
 {policy}
 """
 
@@ -129,30 +151,45 @@ def _atomic_dir(target: Path, files: dict[str, bytes]) -> None:
         raise
 
 
+def _add_missing(target: Path, files: dict[str, bytes]) -> None:
+    """Give an existing version directory the files it lacks, each renamed into place whole."""
+    for name, data in files.items():
+        path = target / name
+        if not path.exists():
+            tmp = target / f".{name}.{uuid.uuid4().hex[:8]}"
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+
+
 def write_model_version(
-    repo: Path, version: int, onnx_bytes: bytes, expected_sha256: str, *, name: str = CHURN_MODEL, gpu: bool = False
+    repo: Path, version: int, onnx_bytes: bytes, expected_sha256: str, *, name: str = CHURN_MODEL, device: str = "cpu"
 ) -> Path:
-    """Add ``version`` to the repository after checking its hash; an existing identical version is kept."""
+    """Add ``version`` for ``device`` after checking its hash.
+
+    An existing identical version is kept and only gains the files ``device`` needs (``model.py`` on CPU).
+    """
     actual = hashlib.sha256(onnx_bytes).hexdigest()
     if actual != expected_sha256:
         raise ArtifactIntegrityError(
             f"{name} v{version}: artifact sha256 {actual} does not match the registry's {expected_sha256}; refusing"
         )
+    files = {"model.onnx": onnx_bytes, SHA_FILE: expected_sha256.encode()}
+    if check_device(device) == "cpu":
+        files["model.py"] = PYTHON_MODEL.format(input=INPUT_NAME, output=PROBABILITY_OUTPUT).encode()
     target = Path(repo) / name / str(version)
     if target.exists():
         recorded = (target / SHA_FILE).read_text().strip() if (target / SHA_FILE).exists() else ""
         if recorded != expected_sha256:
             raise ArtifactIntegrityError(f"{target} holds a different artifact ({recorded[:12]}); refusing to replace")
-        return target
-    files = {"model.onnx": onnx_bytes, SHA_FILE: expected_sha256.encode()}
-    if not gpu:
-        files["model.py"] = PYTHON_MODEL.format(input=INPUT_NAME, output=PROBABILITY_OUTPUT).encode()
-    _atomic_dir(target, files)
-    write_config(repo, name, gpu=gpu)
+        _add_missing(target, files)
+    else:
+        _atomic_dir(target, files)
+    write_config(repo, name, device=device)
     return target
 
 
 def write_config(repo: Path, name: str = CHURN_MODEL, **options: object) -> Path:
+    """Render ``name``'s config.pbtxt (``render_config`` options) and swap it in whole."""
     path = Path(repo) / name / "config.pbtxt"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -161,21 +198,18 @@ def write_config(repo: Path, name: str = CHURN_MODEL, **options: object) -> Path
     return path
 
 
-def write_baseline_model(repo: Path, name: str = BASELINE_MODEL) -> Path:
-    """The fallback model, always present as version 1."""
-    terms = [
-        (
-            d.MODEL_FEATURES.index(column),
-            weight,
-            baseline.FILL.get(column, 0.0),
-            baseline.FILL[column] if column == "satisfaction_score" else 0.0,
+def write_baseline_model(repo: Path, name: str = BASELINE_MODEL, *, device: str = "cpu") -> Path:
+    """The fallback model, always present as version 1: numpy ``model.py`` on CPU, an ONNX graph on GPU."""
+    if check_device(device) == "gpu":
+        files = {"model.onnx": gpu.baseline_onnx_bytes()}
+    else:
+        source = BASELINE_PY.format(
+            intercept=baseline.INTERCEPT, terms=gpu.baseline_terms(), input=INPUT_NAME, output=PROBABILITY_OUTPUT
         )
-        for column, weight in baseline.COEFFICIENTS.items()
-    ]
-    source = BASELINE_PY.format(intercept=baseline.INTERCEPT, terms=terms, input=INPUT_NAME, output=PROBABILITY_OUTPUT)
+        files = {"model.py": source.encode()}
     target = Path(repo) / name / "1"
     if target.exists():
         shutil.rmtree(target)
-    _atomic_dir(target, {"model.py": source.encode()})
-    write_config(repo, name, queue_delay_us=100)
+    _atomic_dir(target, files)
+    write_config(repo, name, device=device, queue_delay_us=100, instances=1)
     return target
