@@ -193,36 +193,46 @@ class Gateway:
         return arms, scores, served, reasons
 
     def _record(self, ids, arms, served, reasons, scores, latency_ms, features, salt) -> None:  # noqa: ANN001
+        """Count the request in the metrics and append it to the prediction log, column by column."""
         now = dt.datetime.now(dt.UTC)
-        event_day = now.strftime("%Y-%m-%d")
-        # missing numbers logged as NaN, not None: every log chunk then has float columns, whatever it holds
-        columns = {c: [math.nan if v is None else v for v in features[c]] for c in d.NUMERIC_NAMES if c in features}
-        columns |= {c: features[c] for c in d.CATEGORICAL_NAMES if c in features}
-        inputs = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-        records = []
-        for i, entity in enumerate(ids):
-            fallback = reasons[i] is not None
-            self.metrics.requests.labels(arm=arms[i], outcome="fallback" if fallback else "ok").inc()
-            if fallback:
-                kind = "no_model" if str(reasons[i]).startswith("no ") else "model_error"
-                self.metrics.fallbacks.labels(reason=kind).inc()
-            self.metrics.latency.labels(model_version=served[i]).observe(latency_ms / 1000)
-            self.metrics.scores.labels(model_version=served[i]).observe(float(scores[i]))
-            records.append(
-                {
-                    "ts": now,
-                    "event_day": event_day,
-                    "entity_id": entity,
-                    "arm": arms[i],
-                    "model": served[i],
-                    "score": float(scores[i]),
-                    "latency_ms": latency_ms,
-                    "fallback": fallback,
-                    "salt": salt,
-                    **inputs[i],
-                }
+        count = len(ids)
+        fallbacks = [reason is not None for reason in reasons]
+        values = scores.tolist()
+        for (arm, model, reason), index in _groups(arms, served, reasons).items():
+            self.metrics.requests.labels(arm=arm, outcome="ok" if reason is None else "fallback").inc(len(index))
+            if reason is not None:
+                kind = "no_model" if reason.startswith("no ") else "model_error"
+                self.metrics.fallbacks.labels(reason=kind).inc(len(index))
+            latency, distribution = (
+                self.metrics.latency.labels(model_version=model),
+                self.metrics.scores.labels(model_version=model),
             )
-        self.log.extend(records)
+            for i in index:
+                latency.observe(latency_ms / 1000)
+                distribution.observe(values[i])
+        columns: dict[str, list[Any]] = {
+            "ts": [now] * count,
+            "event_day": [now.strftime("%Y-%m-%d")] * count,
+            "entity_id": list(ids),
+            "arm": arms,
+            "model": served,
+            "score": values,
+            "latency_ms": [latency_ms] * count,
+            "fallback": fallbacks,
+            "salt": [salt] * count,
+        }
+        # missing numbers logged as NaN, not None: every log chunk then has float columns, whatever it holds
+        columns |= {c: [math.nan if v is None else v for v in features[c]] for c in d.NUMERIC_NAMES if c in features}
+        columns |= {c: list(features[c]) for c in d.CATEGORICAL_NAMES if c in features}
+        self.log.extend_columns(columns, count)
+
+
+def _groups(arms: list[str], served: list[str], reasons: list[str | None]) -> dict[tuple, list[int]]:
+    """Row indices by (arm, answering model, fallback reason): one metrics child per group, not per row."""
+    groups: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(arms, served, reasons, strict=True)):
+        groups.setdefault(key, []).append(i)
+    return groups
 
 
 class ClientError(Exception):
