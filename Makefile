@@ -7,7 +7,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: screenshots setup demo test test-fast test-production test-reliability dev mlflow-ui mlflow-server bench bench-setup lint clean
+# dg (Dagster's project CLI) reads [tool.dg] in pyproject.toml; it checks the venv it runs from is the project's
+DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/dg
+
+.PHONY: check-defs screenshots setup demo test test-fast test-production test-reliability dev mlflow-ui mlflow-server bench bench-setup lint clean
 
 # Installed with compiled bytecode: PYTHONDONTWRITEBYTECODE=1 on these machines means no process ever
 # caches what it compiles, so without .pyc files every `mlops`/pytest/dagster start recompiles its imports
@@ -38,6 +41,9 @@ test-production: setup  ## only the production profile's tests (PostgreSQL, Redi
 
 test-reliability: setup  ## only the fault, bad-input, load and security suite
 	$(VENV)/bin/pytest -q -m reliability
+
+check-defs: setup  ## Dagster's own check that the Definitions load (dg check defs, as CI runs it)
+	$(DG) check defs
 
 dev: setup  ## the Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/mlops dev
