@@ -12,7 +12,14 @@ import json
 import sys
 from pathlib import Path
 
-SUITES = ("bench.startup_bench", "bench.lifecycle_bench", "bench.drift_bench", "bench.serving_bench")
+SUITES = (
+    "bench.startup_bench",
+    "bench.lifecycle_bench",
+    "bench.drift_bench",
+    "bench.serving_bench",
+    "bench.scale_bench",
+    "bench.pit_join_bench",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
