@@ -60,6 +60,32 @@ def load_current_dataset(lake: LakeResource) -> tuple["pd.DataFrame", dict]:
     return lake.read_parquet("datasets", pointer["version"], "dataset.parquet"), pointer
 
 
+def _without_snapshot(joined: "pd.DataFrame") -> "pd.Series":
+    """Rows the join found no snapshot for: every stored feature null (a snapshot has its required ones).
+
+    Feast's file store drops such rows, its DuckDB and Spark stores keep them with null features; this
+    tells them apart in both cases, so a missing snapshot fails the dataset whatever the store.
+    """
+    from mlops_assets.core import domain as d
+
+    return joined[[*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]].isna().all(axis="columns")
+
+
+def _typed_like(joined: "pd.DataFrame", events: "pd.DataFrame") -> "pd.DataFrame":
+    """The joined table in the dtypes of the validated events it was built from, whichever store joined it.
+
+    DuckDB returns microsecond timestamps and widens integer features to float64 (its left join may yield
+    nulls), Spark returns naive UTC timestamps; the file store kept the source dtypes. Casting back keeps
+    the content hash, hence the dataset version and ``mlops reproduce``, independent of the offline store.
+    """
+    from mlops_assets.core import domain as d
+
+    joined = joined.copy()
+    if joined[d.TIMESTAMP].dt.tz is None:
+        joined[d.TIMESTAMP] = joined[d.TIMESTAMP].dt.tz_localize("UTC")
+    return joined.astype({column: events[column].dtype for column in joined.columns if column in events.columns})
+
+
 def join_dataset(events, as_of, feast: FeastResource, spec, min_rows: int = 0):  # noqa: ANN001, ANN201
     """Labels known at ``as_of``, joined point-in-time to the feature service, canonical and split.
 
@@ -80,12 +106,13 @@ def join_dataset(events, as_of, feast: FeastResource, spec, min_rows: int = 0): 
     joined = store.get_historical_features(
         entity_df=labeled.reset_index(drop=True), features=store.get_feature_service(FEATURE_SERVICE)
     ).to_df()
-    if len(joined) != len(labeled):
+    answered = joined.loc[~_without_snapshot(joined)]
+    if len(answered) != len(labeled):
         raise dg.Failure(
-            f"Feast returned {len(joined)} rows for {len(labeled)} labeled events: some events have no feature "
-            f"snapshot within the TTL ({FEATURE_TTL}); refusing to build a silently smaller dataset"
+            f"Feast found a feature snapshot within the TTL ({FEATURE_TTL}) for {len(answered)} of {len(labeled)} "
+            "labeled events; refusing to build a silently smaller dataset"
         )
-    joined = canonical(joined)
+    joined = canonical(_typed_like(answered, events))
     joined[SPLIT] = assign_splits(joined, spec)
     return joined
 

@@ -107,7 +107,7 @@ def feature_store_registry(feast: FeastResource) -> dg.MaterializeResult:
     from mlops_assets.core.feature_definitions import FEATURE_SERVICE, build_repo
 
     store = feast.store()
-    objects = build_repo(feast.source_path)
+    objects = build_repo(feast.source_path, feast.offline_store)
     store.apply(list(objects.values()))
     views = [
         {

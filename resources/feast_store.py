@@ -8,6 +8,11 @@ Redis online store and a SQL registry on PostgreSQL, whose URLs appear in the fi
 reads the file), so no password is ever written to disk. Beside it, a generated module re-exports the
 code's Feast objects, so ``feast plan`` / ``feast apply`` in the folder find them. Feast is imported inside
 the methods only, because ``import feast`` costs about 3 s and the Dagster ``Definitions`` must load fast.
+
+The offline store (the engine of the point-in-time join and of materialization) is Feast's DuckDB store
+by default, because Feast's ``file`` (dask) store grew 20x for 10x the rows (``python -m bench.run
+pit_join_bench`` measures both). ``spark`` runs the same join through Feast's Spark store on a
+``SparkSource`` over the same parquet file, for a cluster; ``file`` stays selectable for comparison.
 """
 
 from __future__ import annotations
@@ -42,9 +47,28 @@ Here so that `feast plan` and `feast apply` in this folder see the code's defini
 
 from mlops_assets.core.feature_definitions import build_repo
 
-globals().update(build_repo({source}))
+globals().update(build_repo({source}, offline_store={offline_store}))
 """
 SQL_SCHEMES = ("postgresql", "sqlite:", "mysql")
+OFFLINE_STORES = ("duckdb", "file", "spark")
+"""Feast offline stores the resource can write: DuckDB (default), Feast's ``file`` (dask) store, Spark."""
+SPARK_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
+}
+"""Always set for Spark: Feast's SQL compares timestamps as UTC strings; the snapshot file's nanosecond
+timestamps (pandas' default) are read as integers, which the ``SparkSource`` query converts (Spark refuses
+them otherwise); results come back through Arrow."""
+SPARK_LOCAL_CONF = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "4",
+}
+"""Added for a ``local[...]`` master: one process has nothing to expose on the network, and 200 shuffle
+partitions (Spark's default, sized for a cluster) only add task overhead on two cores."""
 
 
 def _carries_secret(value: str) -> bool:
@@ -68,6 +92,12 @@ def _by_reference(value: str, env_name: str, what: str) -> str:
     return value
 
 
+def spark_conf(master: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The ``spark_conf`` of Feast's Spark offline store for ``master`` (``local[2]``, ``spark://host:7077``)."""
+    local = SPARK_LOCAL_CONF if master.startswith("local") else {}
+    return {"spark.master": master, **SPARK_CONF, **local, **(overrides or {})}
+
+
 def _write_if_changed(path: Path, text: str) -> None:
     from resources import atomic
 
@@ -80,7 +110,9 @@ class FeastResource(dg.ConfigurableResource):
 
     ``registry`` is a file path (embedded) or a SQLAlchemy URL such as ``postgresql://...`` (production);
     ``online_store`` is ``sqlite`` or ``redis``; ``source_path`` is where the offline snapshots are written
-    (the file source of the feature views; the offline store is Feast's ``file`` store).
+    (the parquet file the feature views read). ``offline_store`` picks the engine of the point-in-time
+    join and of materialization, one of ``OFFLINE_STORES``; with ``spark`` the views read the file through
+    a ``SparkSource`` and ``spark_master`` / ``spark_conf`` configure the session Feast starts.
     """
 
     repo_path: str
@@ -90,6 +122,9 @@ class FeastResource(dg.ConfigurableResource):
     sqlite_path: str = ""
     redis_connection_string: str = ""
     project: str = "churn"
+    offline_store: str = "duckdb"
+    spark_master: str = "local[2]"
+    spark_conf: dict[str, str] = {}
 
     @property
     def config_path(self) -> Path:
@@ -121,9 +156,16 @@ class FeastResource(dg.ConfigurableResource):
             "provider": "local",
             "registry": registry,
             "online_store": online,
-            "offline_store": {"type": "file"},
+            "offline_store": self._offline_store_config(),
             "entity_key_serialization_version": 3,
         }
+
+    def _offline_store_config(self) -> dict[str, Any]:
+        if self.offline_store not in OFFLINE_STORES:
+            raise ValueError(f"offline_store must be one of {OFFLINE_STORES}, got {self.offline_store!r}")
+        if self.offline_store == "spark":
+            return {"type": "spark", "spark_conf": spark_conf(self.spark_master, self.spark_conf)}
+        return {"type": self.offline_store}
 
     def write_repo(self) -> Path:
         """Write ``feature_store.yaml`` (and the definitions module) atomically, only when changed (no churn)."""
@@ -133,7 +175,7 @@ class FeastResource(dg.ConfigurableResource):
         header = "# Written by resources/feast_store.py from the active profile; edits are overwritten.\n"
         _write_if_changed(self.config_path, header + yaml.safe_dump(config, sort_keys=False))
         source = str(Path(self.source_path).resolve())
-        definitions = DEFINITIONS_TEMPLATE.format(source=repr(source))
+        definitions = DEFINITIONS_TEMPLATE.format(source=repr(source), offline_store=repr(self.offline_store))
         _write_if_changed(Path(self.repo_path) / DEFINITIONS_FILE, definitions)
         if config["registry"]["registry_type"] == "file":
             Path(config["registry"]["path"]).parent.mkdir(parents=True, exist_ok=True)

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from resources.feast_store import CONFIG_FILE, REDIS_URL_ENV, REGISTRY_URL_ENV, FeastResource
+from resources.feast_store import CONFIG_FILE, DEFINITIONS_FILE, REDIS_URL_ENV, REGISTRY_URL_ENV, FeastResource
 from tests.lifecycle_state import Lifecycle
 from tests.production.conftest import REDIS, new_database  # noqa: F401 - the fixture, for the production test
 
+if TYPE_CHECKING:
+    from feast.repo_config import RepoConfig
+
 FEAST = str(Path(sys.executable).parent / "feast")
 VIEWS = ("customer_account", "customer_engagement", "customer_ratios")
+
+
+def read_config(repo: str | Path) -> RepoConfig:
+    """The repo's ``feature_store.yaml`` as the ``feast`` CLI reads it (Feast imported late: it costs 3 s)."""
+    from feast.repo_config import load_repo_config
+
+    return load_repo_config(Path(repo), Path(repo) / CONFIG_FILE)
 
 
 def feast_cli(repo: str | Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -65,7 +77,83 @@ def test_the_yaml_is_written_once_and_is_what_the_store_reads(tmp_path: Path):
     assert store.config.project == "churn"
     assert store.config.online_store.path == str(tmp_path / "repo" / "online_store.db")
     assert store.config.registry.path == str(tmp_path / "repo" / "registry.db")
-    assert store.config.offline_store.type == "file"
+    assert store.config.offline_store.type == "duckdb"
+
+
+@pytest.mark.parametrize(
+    ("offline_store", "source_kind"), [("duckdb", "FileSource"), ("file", "FileSource"), ("spark", "SparkSource")]
+)
+def test_the_folder_names_the_offline_store_and_defines_the_source_that_store_reads(
+    tmp_path: Path, offline_store: str, source_kind: str
+):
+    feast = FeastResource(
+        repo_path=str(tmp_path / "repo"),
+        source_path=str(tmp_path / "snapshots.parquet"),
+        registry=str(tmp_path / "repo" / "registry.db"),
+        offline_store=offline_store,
+    )
+
+    feast.write_repo()
+
+    assert read_config(feast.repo_path).offline_store.type == offline_store
+    objects = runpy.run_path(str(tmp_path / "repo" / DEFINITIONS_FILE))  # what `feast plan` / `feast apply` import
+    source = objects["customer_snapshots"]
+    assert type(source).__name__ == source_kind
+    assert str(tmp_path / "snapshots.parquet") in (source.query if source_kind == "SparkSource" else source.path)
+
+
+def test_a_local_spark_master_binds_to_loopback_and_a_cluster_master_does_not(tmp_path: Path):
+    def spark_conf(master: str) -> dict[str, str]:
+        feast = FeastResource(
+            repo_path=str(tmp_path / master.replace("/", "_")),
+            source_path=str(tmp_path / "snapshots.parquet"),
+            registry=str(tmp_path / "registry.db"),
+            offline_store="spark",
+            spark_master=master,
+        )
+        feast.write_repo()
+        return read_config(feast.repo_path).offline_store.spark_conf
+
+    local, cluster = spark_conf("local[2]"), spark_conf("spark://spark-master:7077")
+
+    assert local["spark.master"] == "local[2]" and cluster["spark.master"] == "spark://spark-master:7077"
+    assert local["spark.driver.bindAddress"] == "127.0.0.1" and local["spark.ui.enabled"] == "false"
+    assert "spark.driver.bindAddress" not in cluster and "spark.sql.shuffle.partitions" not in cluster
+    assert local["spark.sql.session.timeZone"] == cluster["spark.sql.session.timeZone"] == "UTC"
+
+
+def test_an_unknown_offline_store_is_refused_naming_the_choices(tmp_path: Path):
+    feast = FeastResource(
+        repo_path=str(tmp_path / "repo"),
+        source_path=str(tmp_path / "snapshots.parquet"),
+        registry=str(tmp_path / "repo" / "registry.db"),
+        offline_store="bigquery",
+    )
+
+    with pytest.raises(ValueError, match=r"offline_store must be one of \('duckdb', 'file', 'spark'\), got 'bigquery'"):
+        feast.write_repo()
+
+
+def test_production_joins_on_duckdb_unless_spark_is_chosen_through_the_environment(tmp_path: Path, monkeypatch):
+    from resources.profiles import production_resources
+
+    for name, value in {
+        REGISTRY_URL_ENV: "postgresql+psycopg://postgres@127.0.0.1:5432/mlops_feast",
+        REDIS_URL_ENV: "127.0.0.1:6379",
+        "MLOPS_FEAST_REPO_PATH": str(tmp_path / "repo"),
+        "MLOPS_FEAST_SOURCE_PATH": str(tmp_path / "snapshots.parquet"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MLOPS_FEAST_OFFLINE_STORE", raising=False)
+    assert production_resources()["feast"].process_config_and_initialize().offline_store == "duckdb"
+
+    monkeypatch.setenv("MLOPS_FEAST_OFFLINE_STORE", "spark")
+    monkeypatch.setenv("MLOPS_SPARK_MASTER", "spark://spark-master:7077")
+    text = production_resources()["feast"].process_config_and_initialize().write_repo().read_text()
+
+    config = read_config(tmp_path / "repo")
+    assert config.offline_store.type == "spark", text
+    assert config.offline_store.spark_conf["spark.master"] == "spark://spark-master:7077"
 
 
 def test_the_production_yaml_names_the_environment_variables_never_the_password(tmp_path: Path, monkeypatch):

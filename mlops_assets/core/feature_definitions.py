@@ -1,8 +1,9 @@
-"""The Feast repository, defined in code: entity, file source, feature views, an on-demand view, a service.
+"""The Feast repository, defined in code: entity, batch source, feature views, an on-demand view, a service.
 
 Features are declared once here and used by the training dataset (point-in-time join) and by the serving
 gateway (online reads) alike. Importing this module imports Feast (about 3 s), so only asset bodies and
-the gateway import it, never the ``Definitions`` load path.
+the gateway import it, never the ``Definitions`` load path. The batch source is the same parquet file for
+every offline store; only its kind differs (Feast's Spark store reads nothing but a ``SparkSource``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
+from feast.data_source import DataSource
 from feast.on_demand_feature_view import on_demand_feature_view
 from feast.types import Float64, String
 
@@ -34,8 +36,33 @@ def _describe(name: str) -> str:
     return ""
 
 
-def build_repo(source_path: str) -> dict[str, Any]:
-    """Return every Feast object of the repo, keyed by name, reading snapshots from ``source_path``."""
+def snapshot_source(source_path: str, offline_store: str = "duckdb") -> DataSource:
+    """The parquet file of customer snapshots as the ``offline_store`` reads it (``duckdb``, ``file``, ``spark``).
+
+    For Spark the source is a query over the same file: pandas writes nanosecond timestamps, which Spark
+    reads only as integers (``spark.sql.legacy.parquet.nanosAsLong``, set by the Feast resource), so the
+    query turns them into Spark's microsecond ``TIMESTAMP`` (snapshots are stamped to the second).
+    """
+    common: dict[str, Any] = {
+        "name": "customer_snapshots",
+        "timestamp_field": d.TIMESTAMP,
+        "description": "Validated daily customer snapshots, written by the customer_feature_table asset.",
+    }
+    if offline_store != "spark":
+        return FileSource(path=source_path, **common)
+    from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import SparkSource
+
+    columns = ", ".join((d.ENTITY, *d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES))
+    timestamp = f"timestamp_micros({d.TIMESTAMP} DIV 1000) AS {d.TIMESTAMP}"
+    return SparkSource(query=f"SELECT {columns}, {timestamp} FROM parquet.`{source_path}`", **common)
+
+
+def build_repo(source_path: str, offline_store: str = "duckdb") -> dict[str, Any]:
+    """Return every Feast object of the repo, keyed by name, reading snapshots from ``source_path``.
+
+    ``offline_store`` must be the store of the ``feature_store.yaml`` the objects are applied to, because
+    it decides the kind of batch source (see ``snapshot_source``).
+    """
     customer = Entity(
         name="customer",
         join_keys=[d.ENTITY],
@@ -43,12 +70,7 @@ def build_repo(source_path: str) -> dict[str, Any]:
         description="A subscriber; the key of every churn feature.",
         owner=OWNER,
     )
-    source = FileSource(
-        name="customer_snapshots",
-        path=source_path,
-        timestamp_field=d.TIMESTAMP,
-        description="Validated daily customer snapshots, written by the customer_feature_table asset.",
-    )
+    source = snapshot_source(source_path, offline_store)
     account = FeatureView(
         name="customer_account",
         entities=[customer],
