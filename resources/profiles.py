@@ -78,6 +78,9 @@ def production_resources() -> dict[str, Any]:
             online_store="redis",
             redis_connection_string=dg.EnvVar("MLOPS_REDIS_URL"),
             project=os.environ.get("MLOPS_FEAST_PROJECT", "churn"),  # also the Redis key prefix
+            # duckdb unless set: spark pays off with a cluster (docs/production.md, "Offline store")
+            offline_store=os.environ.get("MLOPS_FEAST_OFFLINE_STORE", "duckdb"),
+            spark_master=os.environ.get("MLOPS_SPARK_MASTER", "local[2]"),  # spark://host:7077, k8s://..., yarn
         ),
         "mlflow": MlflowResource(
             tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"),
