@@ -34,37 +34,53 @@ class ModelServerError(RuntimeError):
 class FeastFeatures:
     """Online feature rows for entity ids: the feature service's stored features, read through Feast.
 
-    The service's on-demand view (the ratios) is not read through Feast, whose pandas transformation costs
-    ~1.7 ms per request: ``domain.encode`` computes the ratios with the same formulas the view uses. The
-    serving tests compare the gateway's answers with features read through the whole service.
+    Each request reads the service's feature views through the provider's ``online_read`` (Feast's
+    online-store API, the call ``get_online_features`` makes underneath) with the views and feature
+    names resolved once here. ``get_online_features`` itself re-resolves the service in the registry,
+    builds a response protobuf and converts it back on every call: 1.1 ms of a batch-1 request against
+    0.25 ms for the same read on the demo's store. Neither path applies a TTL to online values, so
+    the answers are the same; the serving tests compare them with reads through the whole service.
+
+    The service's on-demand view (the ratios) is not read through Feast, whose pandas transformation
+    costs ~1.7 ms per request: ``domain.encode`` computes the ratios with the same formulas the view uses.
     """
 
     def __init__(self, store: Any) -> None:
+        from feast.infra.provider import get_provider
+
         from mlops_assets.core.feature_definitions import FEATURE_SERVICE
 
         self._store = store
+        self._config = store.config
+        self._provider = get_provider(store.config)
         self._service = store.get_feature_service(FEATURE_SERVICE)
         on_demand = {view.name for view in store.list_on_demand_feature_views()}
-        self._refs = [
-            f"{projection.name}:{feature.name}"
+        self._views = [
+            (store.get_feature_view(projection.name), [feature.name for feature in projection.features])
             for projection in self._service.feature_view_projections
             if projection.name not in on_demand
-            for feature in projection.features
         ]
 
     def rows(self, entity_ids: list[int]) -> d.Columns:
+        from feast.protos.feast.types.EntityKey_pb2 import EntityKey
+        from feast.protos.feast.types.Value_pb2 import Value
+        from feast.type_map import feast_value_type_to_python_type as to_python
+
+        keys = [EntityKey(join_keys=[d.ENTITY], entity_values=[Value(int64_val=int(e))]) for e in entity_ids]
+        result: d.Columns = {d.ENTITY: [int(e) for e in entity_ids]}
+        found = [False] * len(keys)
         try:
-            result = self._store.get_online_features(
-                features=self._refs, entity_rows=[{d.ENTITY: int(e)} for e in entity_ids]
-            ).to_dict()
+            for view, names in self._views:
+                read = self._provider.online_read(self._config, view, keys, names)
+                for i, (_, values) in enumerate(read):
+                    found[i] = found[i] or bool(values)
+                for name in names:
+                    result[name] = [
+                        to_python(values[name]) if values and name in values else None for _, values in read
+                    ]
         except Exception as exc:
             raise OnlineStoreUnavailable(f"online store read failed: {type(exc).__name__}: {exc}") from exc
-        columns = d.NUMERIC_NAMES + d.CATEGORICAL_NAMES
-        unknown = [
-            int(entity)
-            for entity, *values in zip(result[d.ENTITY], *(result[c] for c in columns), strict=True)
-            if all(v is None or v != v for v in values)  # None or NaN: nothing stored for this entity
-        ]
+        unknown = [int(entity) for entity, hit in zip(entity_ids, found, strict=True) if not hit]
         if unknown:
             raise UnknownEntities(unknown)
         return result
