@@ -234,6 +234,11 @@ def run_demo(
         summary.lines.append(
             f"live traffic             {stats.predictions} predictions in {stats.requests} requests, "
             f"{stats.fallbacks} fallbacks, {stats.failures} failed requests"
+            + (
+                f" ({', '.join(f'{n} x {kind}' for kind, n in stats.failure_kinds.most_common())})"
+                if stats.failures
+                else ""
+            )
         )
     champion = loop.resources["registry"].version_by_alias("champion")
     if champion is not None:

@@ -7,7 +7,8 @@ the prediction-drift report has logged scores. Failures are counted, never raise
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -18,6 +19,8 @@ class TrafficStats:
     predictions: int = 0
     fallbacks: int = 0
     failures: int = 0
+    failure_kinds: Counter[str] = field(default_factory=Counter)
+    """Why requests failed: the HTTP status (``503``, ``404``) or the client error's type (``ReadTimeout``)."""
 
 
 class TrafficGenerator:
@@ -46,12 +49,19 @@ class TrafficGenerator:
                 position += self.batch
                 try:
                     body = client.post("/v1/predict", json={"entity_ids": ids}).raise_for_status().json()
-                except Exception:  # a refused or failed request is counted; the demo reports it
-                    self.stats.failures += 1
+                except httpx.HTTPStatusError as exc:  # refused: counted by status, the demo reports it
+                    self._failed(str(exc.response.status_code))
+                    continue
+                except Exception as exc:  # no answer at all (timeout, connection refused)
+                    self._failed(type(exc).__name__)
                     continue
                 self.stats.requests += 1
                 self.stats.predictions += len(body["predictions"])
                 self.stats.fallbacks += sum(p["fallback"] for p in body["predictions"])
+
+    def _failed(self, kind: str) -> None:
+        self.stats.failures += 1
+        self.stats.failure_kinds[kind] += 1
 
     def stop(self) -> TrafficStats:
         self._stop.set()
