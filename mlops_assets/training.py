@@ -3,6 +3,7 @@
 import datetime as dt
 
 import dagster as dg
+from pydantic import Field
 
 from mlops_assets.datasets import load_current_dataset, training_dataset
 from mlops_assets.metadata import OWNERS
@@ -30,6 +31,9 @@ class TrainingConfig(dg.Config):
     """Validation metric the study optimises: ``roc_auc`` (maximised) or ``log_loss`` (minimised)."""
     tuning_parallelism: int = 1
     """Trials run at once in this step (threads; the trees release the GIL)."""
+    tuning_max_rows: int = Field(default=100_000, ge=1)
+    """Rows of the train and of the validation split each trial uses at most (a seeded sample beyond that);
+    the final model always trains on every train row."""
 
     def hyperparameters(self) -> "Hyperparameters":  # noqa: F821 - imported lazily
         from mlops_assets.core.model_artifact import Hyperparameters
@@ -204,7 +208,7 @@ def _tune(context, config: TrainingConfig, dataset, tuning: TuningResource, mlfl
     """Continue the model's Optuna study; every trial becomes an MLflow child run of this training run."""
     from mlops_assets.core import domain as d
     from mlops_assets.core.dataset_split import SPLIT
-    from mlops_assets.core.tuning import TrialOutcome, tune
+    from mlops_assets.core.tuning import TrialOutcome, sample_rows, tune
 
     def log_trial(outcome: TrialOutcome) -> None:
         mlflow.child_run(
@@ -221,7 +225,14 @@ def _tune(context, config: TrainingConfig, dataset, tuning: TuningResource, mlfl
             duration_s=outcome.duration_s,
         )
 
-    train_rows, validation = dataset[dataset[SPLIT] == "train"], dataset[dataset[SPLIT] == "validation"]
+    parts = {}
+    for split in ("train", "validation"):
+        rows = dataset[dataset[SPLIT] == split]
+        at = sample_rows(len(rows), config.tuning_max_rows, config.seed)
+        parts[split] = rows if at is None else rows.iloc[at]
+    sizes = {"tuning_max_rows": config.tuning_max_rows, **{f"tuning_{s}_rows": len(p) for s, p in parts.items()}}
+    mlflow.log(run_id, params=sizes)
+    train_rows, validation = parts["train"], parts["validation"]
     result = tune(
         (d.encode(train_rows), train_rows[d.LABEL].to_numpy()),
         (d.encode(validation), validation[d.LABEL].to_numpy()),
@@ -248,6 +259,8 @@ def _tune(context, config: TrainingConfig, dataset, tuning: TuningResource, mlfl
         "trials_in_study": result.trials_in_study,
         "best_trial": result.best_trial,
         "best_validation_value": result.best_value,
+        "train_rows": len(train_rows),
+        "validation_rows": len(validation),
     }
     mlflow.log(run_id, tags={f"tuning.{k}": str(v) for k, v in study.items()})
     return result.best, study
