@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from mlops_assets.check_history import completed_evaluations
+from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.dagster_home import ensure_dagster_home
 from mlops_assets.producer import land_days
 from mlops_assets.run_tags import TRIGGER_TAG
@@ -243,7 +244,7 @@ def run_demo(
     champion = loop.resources["registry"].version_by_alias("champion")
     if champion is not None:
         summary.champion_version = str(champion.version)
-        summary.champion_sha256 = champion.tags.get("weights.sha256", "")
+        summary.champion_sha256 = champion.tags.get(WEIGHTS_SHA256_TAG, "")
         summary.oot_roc_auc = float(champion.tags.get("eval.oot_roc_auc", "nan"))
     summary.timeline = run_timeline(loop.instance, since)
     summary.seconds = time.perf_counter() - started

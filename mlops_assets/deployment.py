@@ -9,6 +9,7 @@ approval as ``champion_model``) on enough evidence, or keep collecting.
 
 import dagster as dg
 
+from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.metadata import OWNERS
 from mlops_assets.registry import PromotionConfig, apply_gate, registered_model
 from resources.mlflow_tracking import MlflowResource
@@ -37,7 +38,7 @@ def triton_model_repository(registry: ModelRegistryResource, serving: ServingRes
         version = registry.version_by_alias(alias)
         if version is not None:
             data = registry.download(version)
-            sha256 = version.tags["weights.sha256"]
+            sha256 = version.tags[WEIGHTS_SHA256_TAG]
             write_model_version(serving.repository, int(version.version), data, sha256, device=device)
             written[alias] = str(version.version)
     write_baseline_model(serving.repository, device=device)
@@ -69,7 +70,7 @@ def canary_deployment(
     """
     import datetime as dt
 
-    from mlops_assets.core.triton_repository import BASELINE_MODEL, CHURN_MODEL
+    from mlops_assets.core.artifacts import BASELINE_MODEL, CHURN_MODEL
     from mlops_assets.serving.routing import Routing
 
     champion = registry.version_by_alias("champion")
@@ -135,7 +136,7 @@ APPROVAL_CHECK = "no_promotion_awaiting_approval"
 
 def _serve_champion_only(serving: ServingResource, champion: str | None, salt: str) -> None:
     """Route every request to ``champion`` and unload anything else from Triton: the canary is over."""
-    from mlops_assets.core.triton_repository import CHURN_MODEL
+    from mlops_assets.core.artifacts import CHURN_MODEL
     from mlops_assets.serving.routing import Routing
 
     Routing(champion, None, 0.0, salt).save(serving.routing_path)

@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.core.promotion import Approval, GatePolicy, decide
 from mlops_assets.evaluation import model_evaluation
 from mlops_assets.metadata import OWNERS
@@ -29,7 +30,7 @@ DEPLOYMENT_CONFIG = {
 def registry_tags(record: dict, evaluation: dict, manifest: dict) -> dict[str, str]:
     """Every row of the registry record as model-version tags (MLflow tags are flat strings)."""
     tags = {
-        "weights.sha256": record["sha256"],
+        WEIGHTS_SHA256_TAG: record["sha256"],
         "weights.size_bytes": str(record["size_bytes"]),
         "weights.format": record["format"],
         "weights.quantization": record["quantization"],
@@ -93,7 +94,7 @@ def registered_model(
     manifest = lake.read_json("datasets", record["dataset_version"], "manifest.json")
     registry.ensure_model()
     existing = registry.client().search_model_versions(
-        f"name = '{registry.model_name}' and tags.`weights.sha256` = '{record['sha256']}'"
+        f"name = '{registry.model_name}' and tags.`{WEIGHTS_SHA256_TAG}` = '{record['sha256']}'"
     )
     if existing:
         version = existing[0]

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mlops_assets.cli_errors import UserError
+from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 
 
 @dataclass
@@ -109,7 +110,7 @@ def reproduce(version: str | int, resources: dict[str, Any]) -> Reproduction:
         dataset_version=dataset_version,
         dataset_sha256_recorded=record.tags["data.dataset_sha256"],
         dataset_sha256_rebuilt=content_hash(rebuilt),
-        model_sha256_recorded=record.tags["weights.sha256"],
+        model_sha256_recorded=record.tags[WEIGHTS_SHA256_TAG],
         model_sha256_rebuilt=model_sha,
         params=asdict(params),
         package_differences={

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 import sqlalchemy as sa
 
+from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG, ArtifactIntegrityError, verify_sha256
 from resources.mlflow_import import import_mlflow
 from resources.mlflow_tracking import ONNX_MODEL_FILE
 
@@ -44,10 +45,6 @@ ALIAS_EVENTS = sa.Table(
     sa.Column("dagster_run_id", sa.String(64), nullable=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
-
-
-class ArtifactIntegrityError(RuntimeError):
-    """An artifact's bytes do not match the hash the registry recorded: it must not be loaded."""
 
 
 @dataclass(frozen=True)
@@ -194,15 +191,15 @@ class ModelRegistryResource(dg.ConfigurableResource):
         ``model.onnx``, input example) for versions registered from a logged model, the run's ``model/``
         folder for versions registered from a bare artifact.
         """
-        import hashlib
         import tempfile
         from pathlib import Path
 
         from mlflow.artifacts import download_artifacts
 
-        expected = version.tags.get("weights.sha256")
-        if not expected:
-            raise ArtifactIntegrityError(f"version {version.version} has no weights.sha256 tag: refusing to load")
+        what = f"{self.model_name} version {version.version}"
+        expected = version.tags.get(WEIGHTS_SHA256_TAG)
+        if not expected:  # refused before any download
+            raise ArtifactIntegrityError(f"{what} has no {WEIGHTS_SHA256_TAG} tag: refusing to load it")
         location = self.client().get_model_version_download_uri(version.name, str(version.version))
         with tempfile.TemporaryDirectory() as tmp:
             local = download_artifacts(
@@ -212,11 +209,7 @@ class ModelRegistryResource(dg.ConfigurableResource):
                 registry_uri=self.tracking_uri,
             )
             data = Path(local).read_bytes()
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != expected:
-            raise ArtifactIntegrityError(
-                f"{self.model_name} version {version.version}: artifact sha256 {actual} != registered {expected}"
-            )
+        verify_sha256(data, expected, what)
         return data
 
     def move_alias(

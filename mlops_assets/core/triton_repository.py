@@ -18,7 +18,6 @@ re-materialization, not a cleanup.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import uuid
@@ -28,10 +27,9 @@ from typing import Literal, cast
 from mlops_assets.core import baseline
 from mlops_assets.core import domain as d
 from mlops_assets.core import triton_gpu_config as gpu
+from mlops_assets.core.artifacts import BASELINE_MODEL, CHURN_MODEL, ArtifactIntegrityError, verify_sha256
 from mlops_assets.core.model_artifact import INPUT_NAME, PROBABILITY_OUTPUT
 
-CHURN_MODEL = "churn"
-BASELINE_MODEL = "churn_baseline"
 SHA_FILE = "sha256"
 Device = Literal["cpu", "gpu"]
 DEVICES: tuple[Device, ...] = ("cpu", "gpu")
@@ -42,10 +40,6 @@ def check_device(device: str) -> Device:
     if device not in DEVICES:
         raise ValueError(f"Triton device must be one of {DEVICES}, got {device!r}")
     return cast(Device, device)
-
-
-class ArtifactIntegrityError(RuntimeError):
-    """The bytes to deploy do not hash to what the registry recorded."""
 
 
 PYTHON_MODEL = '''"""Triton Python backend: runs this version's model.onnx with onnxruntime (CPU)."""
@@ -168,11 +162,7 @@ def write_model_version(
 
     An existing identical version is kept and only gains the files ``device`` needs (``model.py`` on CPU).
     """
-    actual = hashlib.sha256(onnx_bytes).hexdigest()
-    if actual != expected_sha256:
-        raise ArtifactIntegrityError(
-            f"{name} v{version}: artifact sha256 {actual} does not match the registry's {expected_sha256}; refusing"
-        )
+    verify_sha256(onnx_bytes, expected_sha256, f"{name} v{version}")
     files = {"model.onnx": onnx_bytes, SHA_FILE: expected_sha256.encode()}
     if check_device(device) == "cpu":
         files["model.py"] = PYTHON_MODEL.format(input=INPUT_NAME, output=PROBABILITY_OUTPUT).encode()

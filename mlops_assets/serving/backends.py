@@ -15,9 +15,6 @@ import numpy as np
 
 from mlops_assets.core import domain as d
 
-CHURN_MODEL = "churn"
-BASELINE_MODEL = "churn_baseline"
-
 
 class OnlineStoreUnavailable(RuntimeError):
     """The online store could not be read; no features are served rather than wrong ones."""

@@ -25,11 +25,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlops_assets.core import domain as d
+from mlops_assets.core.artifacts import BASELINE_MODEL, CHURN_MODEL
 from mlops_assets.core.baseline import baseline_scores
 from mlops_assets.core.traffic import CHALLENGER, CHAMPION, route
 from mlops_assets.serving.backends import (
-    BASELINE_MODEL,
-    CHURN_MODEL,
     ModelServerError,
     OnlineStoreUnavailable,
     UnknownEntities,

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from mlops_assets.cli_errors import UserError
-from mlops_assets.core.triton_repository import BASELINE_MODEL, CHURN_MODEL, write_baseline_model
+from mlops_assets.core.artifacts import BASELINE_MODEL, CHURN_MODEL
+from mlops_assets.core.triton_repository import write_baseline_model
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer
 from mlops_assets.serving.gateway import Gateway, create_app
 from mlops_assets.serving.routing import Routing, RoutingWatcher

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.triton_repository import CHURN_MODEL
+from mlops_assets.core.artifacts import CHURN_MODEL
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer
 from mlops_assets.serving.gateway import Gateway, create_app
 from mlops_assets.serving.routing import Routing
