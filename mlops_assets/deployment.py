@@ -8,8 +8,10 @@ approval as ``champion_model``) on enough evidence, or keep collecting.
 """
 
 import dagster as dg
+from pydantic import Field
 
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
+from mlops_assets.core.canary import CanaryPolicy
 from mlops_assets.metadata import OWNERS
 from mlops_assets.registry import PromotionConfig, apply_gate, registered_model
 from resources.mlflow_tracking import MlflowResource
@@ -105,13 +107,24 @@ def canary_deployment(
     )
 
 
-class ProductionConfig(PromotionConfig):
-    """Canary evidence rules plus the promotion gate's rules."""
+_CANARY = CanaryPolicy()
 
-    alpha: float = 0.01
-    min_requests: int = 200
+
+class ProductionConfig(PromotionConfig):
+    """Canary evidence rules plus the promotion gate's rules; defaults from ``CanaryPolicy``."""
+
+    alpha: float = Field(default=_CANARY.alpha, gt=0.0, lt=1.0, description="significance of the canary's tests")
+    min_requests: int = Field(default=_CANARY.min_requests, ge=1, description="requests each arm must serve first")
     canary_expired: bool = False
     """The canary's time limit ended it: without enough evidence to promote, the challenger is rolled back."""
+
+    def canary_policy(self) -> CanaryPolicy:
+        return CanaryPolicy(
+            alpha=self.alpha,
+            min_requests=self.min_requests,
+            max_latency_ratio=_CANARY.max_latency_ratio,
+            max_score_ks=_CANARY.max_score_ks,
+        )
 
 
 def _arm_stats(log: "object", salt: str):  # noqa: ANN202
@@ -181,7 +194,7 @@ def production_deployment(
     nothing refused keeps receiving traffic; one awaiting approval keeps its canary share until a person
     approves (``mlops approve VERSION --by NAME``, or this asset launched with ``approved_by``).
     """
-    from mlops_assets.core.canary import PROMOTE, ROLLBACK, CanaryPolicy, CanaryVerdict, evaluate
+    from mlops_assets.core.canary import PROMOTE, ROLLBACK, CanaryVerdict, evaluate
     from mlops_assets.serving.routing import Routing
 
     run_id = context.run.run_id
@@ -196,8 +209,7 @@ def production_deployment(
     elif routing.challenger_version != str(challenger.version):
         verdict = CanaryVerdict("continue", [f"v{challenger.version} is not on canary yet"], {})
     else:
-        policy = CanaryPolicy(alpha=config.alpha, min_requests=config.min_requests)
-        verdict = evaluate(arms["challenger"], arms["champion"], policy)
+        verdict = evaluate(arms["challenger"], arms["champion"], config.canary_policy())
     if verdict is None:
         decision, reasons, version = "no challenger", ["nothing on canary"], None
     else:

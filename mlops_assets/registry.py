@@ -4,6 +4,7 @@ import datetime as dt
 import json
 
 import dagster as dg
+from pydantic import Field
 
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.core.promotion import Approval, GatePolicy, decide
@@ -135,14 +136,31 @@ def registered_model(
     )
 
 
-class PromotionConfig(dg.Config):
-    """The gate. With ``approval_required`` a promotion needs ``approved_by`` (launch with it in the UI)."""
+_GATE = GatePolicy()
 
-    floor: float = 0.70
-    min_improvement: float = 0.002
-    approval_required: bool = True
+
+class PromotionConfig(dg.Config):
+    """The gate. With ``approval_required`` a promotion needs ``approved_by`` (launch with it in the UI).
+
+    Defaults come from ``GatePolicy``, the one place they are set; ``gate_policy()`` turns the run's config
+    into the policy the pure gate applies.
+    """
+
+    floor: float = Field(default=_GATE.floor, ge=0.0, le=1.0, description="the least ROC AUC a champion may have")
+    min_improvement: float = Field(
+        default=_GATE.min_improvement, ge=0.0, le=1.0, description="ROC AUC the challenger must gain over the champion"
+    )
+    approval_required: bool = _GATE.approval_required
     approved_by: str = ""
     automatic_approval: bool = False
+
+    def gate_policy(self) -> GatePolicy:
+        return GatePolicy(
+            metric=_GATE.metric,
+            floor=self.floor,
+            min_improvement=self.min_improvement,
+            approval_required=self.approval_required,
+        )
 
 
 def recorded_approval(config: PromotionConfig, tags: dict[str, str]) -> Approval | None:
@@ -182,10 +200,7 @@ def apply_gate(
         if key in evaluation["report"]:
             champion_metrics = {"oot_roc_auc": evaluation["report"][key]["oot_test"]["roc_auc"]}
     approval = recorded_approval(config, registry.get_version(version).tags)
-    policy = GatePolicy(
-        floor=config.floor, min_improvement=config.min_improvement, approval_required=config.approval_required
-    )
-    decision = decide(challenger_metrics, champion_metrics, policy, approval)
+    decision = decide(challenger_metrics, champion_metrics, config.gate_policy(), approval)
     reasons = [extra_reason, *decision.reasons] if extra_reason else decision.reasons
     status = "approved" if decision.promote else ("awaiting_approval" if decision.awaiting_approval else "refused")
     tags = {"approval.status": status, "approval.reasons": " | ".join(reasons)}

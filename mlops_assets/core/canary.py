@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import stats
 
 ROLLBACK = "rollback"
 PROMOTE = "promote"
@@ -54,6 +53,8 @@ class CanaryVerdict:
 
 
 def _fisher_worse(bad_a: int, n_a: int, bad_b: int, n_b: int) -> float:
+    from scipy import stats
+
     """p-value that arm a has a higher 'bad' rate than arm b."""
     table = [[bad_a, n_a - bad_a], [bad_b, n_b - bad_b]]
     return float(stats.fisher_exact(table, alternative="greater").pvalue)
@@ -61,6 +62,8 @@ def _fisher_worse(bad_a: int, n_a: int, bad_b: int, n_b: int) -> float:
 
 def evaluate(challenger: ArmStats, champion: ArmStats, policy: CanaryPolicy) -> CanaryVerdict:
     """Decide on the evidence so far; every test's statistic and p-value is returned for the record."""
+    from scipy import stats  # here, not at import: the Definitions load this module
+
     tests: dict[str, dict[str, float]] = {}
     if challenger.requests and champion.requests:
         tests["error_rate"] = {

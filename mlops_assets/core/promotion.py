@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class GatePolicy:
-    """``metric`` is higher-is-better; ``approval_required`` is on for production."""
+    """``metric`` is higher-is-better; ``approval_required`` is on unless a profile turns it off.
+
+    These defaults are the only ones: ``PromotionConfig`` (the Launchpad's fields) takes its defaults from here.
+    """
 
     metric: str = "oot_roc_auc"
     floor: float = 0.70
     min_improvement: float = 0.002
-    approval_required: bool = False
+    approval_required: bool = True
 
 
 @dataclass(frozen=True)
