@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 from pydantic import Field
 
+from mlops_assets.core.model_artifact import Hyperparameters
 from mlops_assets.datasets import load_current_dataset, training_dataset
 from mlops_assets.metadata import OWNERS
 from resources.mlflow_tracking import MlflowResource
@@ -16,14 +17,20 @@ TRIAL_STATUS = {"complete": "FINISHED", "pruned": "KILLED", "failed": "FAILED"}
 """How an Optuna trial's outcome shows as the status of its MLflow child run (pruned: stopped early)."""
 
 
-class TrainingConfig(dg.Config):
-    """Hyperparameters and seed; identical config + identical dataset version -> identical artifact hash."""
+_DEFAULTS = Hyperparameters()
 
-    learning_rate: float = 0.05
-    max_iter: int = 100
-    max_leaf_nodes: int = 15
-    l2_regularization: float = 0.0
-    seed: int = 42
+
+class TrainingConfig(dg.Config):
+    """Hyperparameters and seed; identical config + identical dataset version -> identical artifact hash.
+
+    The hyperparameters' defaults are ``Hyperparameters``' (the one place they are set).
+    """
+
+    learning_rate: float = Field(default=_DEFAULTS.learning_rate, gt=0.0, le=1.0)
+    max_iter: int = Field(default=_DEFAULTS.max_iter, ge=1)
+    max_leaf_nodes: int = Field(default=_DEFAULTS.max_leaf_nodes, ge=2)
+    l2_regularization: float = Field(default=_DEFAULTS.l2_regularization, ge=0.0)
+    seed: int = _DEFAULTS.seed
     tuning_trials: int = 0
     """Optuna trials before the final fit (0: train with the hyperparameters above as given)."""
     tuning_timeout_s: float = 600.0
@@ -35,9 +42,7 @@ class TrainingConfig(dg.Config):
     """Rows of the train and of the validation split each trial uses at most (a seeded sample beyond that);
     the final model always trains on every train row."""
 
-    def hyperparameters(self) -> "Hyperparameters":  # noqa: F821 - imported lazily
-        from mlops_assets.core.model_artifact import Hyperparameters
-
+    def hyperparameters(self) -> Hyperparameters:
         return Hyperparameters(
             **self.model_dump(exclude={n for n in type(self).model_fields if n.startswith("tuning_")})
         )

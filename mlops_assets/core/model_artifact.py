@@ -38,25 +38,31 @@ class Hyperparameters:
     seed: int = 42
 
 
-def train(features: np.ndarray, labels: np.ndarray, params: Hyperparameters):  # noqa: ANN201 - sklearn type
-    """Fit a HistGradientBoosting classifier; missing values are handled natively by the trees.
+def classifier(params: Hyperparameters, **overrides: object):  # noqa: ANN201 - sklearn type
+    """The one classifier tuning trials and the final fit both build, so the tuned model is the one shipped.
 
-    Early stopping holds out 10% of the training rows chosen by ``seed``, so the seed genuinely shapes the
-    model (and the same seed reproduces it bit for bit).
+    A HistGradientBoosting classifier: missing values are handled natively by the trees. Early stopping holds
+    out 10% of the training rows chosen by ``seed``, so the seed genuinely shapes the model (and the same seed
+    reproduces it bit for bit). ``overrides`` are for the tuner's staged fits (``warm_start``).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    model = HistGradientBoostingClassifier(
-        learning_rate=params.learning_rate,
-        max_iter=params.max_iter,
-        max_leaf_nodes=params.max_leaf_nodes,
-        l2_regularization=params.l2_regularization,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=15,
-        random_state=params.seed,
-    )
-    return model.fit(features, labels)
+    settings: dict[str, object] = {
+        "learning_rate": params.learning_rate,
+        "max_iter": params.max_iter,
+        "max_leaf_nodes": params.max_leaf_nodes,
+        "l2_regularization": params.l2_regularization,
+        "early_stopping": True,
+        "validation_fraction": 0.1,
+        "n_iter_no_change": 15,
+        "random_state": params.seed,
+    }
+    return HistGradientBoostingClassifier(**(settings | overrides))
+
+
+def train(features: np.ndarray, labels: np.ndarray, params: Hyperparameters):  # noqa: ANN201 - sklearn type
+    """Fit ``classifier(params)`` on every given row."""
+    return classifier(params).fit(features, labels)
 
 
 def to_onnx_bytes(model: object) -> bytes:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlops_assets.core.model_artifact import Hyperparameters
+from mlops_assets.core.model_artifact import Hyperparameters, classifier
 
 METRICS = ("roc_auc", "log_loss")
 STAGES = (0.25, 0.5, 1.0)
@@ -107,7 +107,6 @@ def tune(
 ) -> TuningResult:
     """Run ``trials`` more trials of the persistent study ``study_name`` and return this run's best."""
     import optuna
-    from sklearn.ensemble import HistGradientBoostingClassifier
 
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
@@ -135,16 +134,7 @@ def tune(
         trial.set_user_attr(RUN_ATTR, run_id)
         params = suggest(trial, seed)
         started = time.perf_counter()
-        model = HistGradientBoostingClassifier(
-            learning_rate=params.learning_rate,
-            max_leaf_nodes=params.max_leaf_nodes,
-            l2_regularization=params.l2_regularization,
-            early_stopping=True,
-            validation_fraction=0.1,
-            n_iter_no_change=15,
-            random_state=params.seed,
-            warm_start=True,
-        )
+        model = classifier(params, warm_start=True)
         value, done = float("nan"), 0
         try:
             for step, share in enumerate(STAGES):
