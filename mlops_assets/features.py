@@ -11,6 +11,8 @@ from resources.feast_store import FeastResource
 from resources.storage import LakeResource
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
 
@@ -36,6 +38,9 @@ FEATURE_CODE_VERSION = _definitions_fingerprint()
 FEATURE_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=1), warn_window=dt.timedelta(hours=12))
 
 
+NO_ACCEPTED_DAY = "no accepted validated day exists yet: materialize raw_churn_events and validated_events"
+
+
 def accepted_days(lake: LakeResource) -> tuple[list[str], list[str]]:
     """Days whose validation was accepted, and days held back because validation rejected them."""
     accepted, held_back = [], []
@@ -45,12 +50,60 @@ def accepted_days(lake: LakeResource) -> tuple[list[str], list[str]]:
     return accepted, held_back
 
 
-def read_validated(lake: LakeResource, days: list[str]) -> "pd.DataFrame":
-    import pandas as pd
+def read_validated(lake: LakeResource, days: list[str], columns: list[str] | None = None) -> "pd.DataFrame":
+    """The validated events of ``days`` (``columns`` only, when given) as one frame, in day order.
+
+    Read by Arrow into one table and converted once, so the days are never held twice as pandas frames.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     if not days:
-        raise dg.Failure("no accepted validated day exists yet: materialize raw_churn_events and validated_events")
-    return pd.concat([lake.read_parquet("validated", f"{day}.parquet") for day in days], ignore_index=True)
+        raise dg.Failure(NO_ACCEPTED_DAY)
+    tables = [pq.read_table(_validated_path(lake, day), columns=columns).replace_schema_metadata(None) for day in days]
+    return pa.concat_tables([t.cast(tables[0].schema) for t in tables]).to_pandas()
+
+
+def _validated_path(lake: LakeResource, day: str) -> "Path":
+    path = lake.path("validated", f"{day}.parquet")
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: materialize validated_events for {day} first")
+    return path
+
+
+def write_snapshots(lake: LakeResource, days: list[str], path: "Path") -> tuple["pd.DataFrame", int, str]:
+    """Write the feature snapshots of ``days`` to ``path``, one day at a time; (preview, rows, latest event).
+
+    Each validated day holds only events inside its own day (the contract bounds the timestamps), so days
+    sorted by date, each sorted by (time, customer), are the whole table in (time, customer) order: memory
+    holds one day and the compressed file, never the table.
+    """
+    import io
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from mlops_assets.core import domain as d
+    from resources import atomic
+
+    columns = [d.ENTITY, d.TIMESTAMP, *d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
+    buffer, writer, rows, preview, latest = io.BytesIO(), None, 0, None, None
+    try:
+        for day in sorted(days):
+            table = pq.read_table(_validated_path(lake, day), columns=columns).replace_schema_metadata(None)
+            table = table.sort_by([(d.TIMESTAMP, "ascending"), (d.ENTITY, "ascending")])
+            if writer is None:
+                writer = pq.ParquetWriter(buffer, table.schema)
+                preview = table.slice(0, 5).to_pandas()
+            writer.write_table(table.cast(writer.schema))
+            rows += table.num_rows
+            if table.num_rows:
+                latest = table.column(d.TIMESTAMP)[-1]
+    finally:
+        if writer is not None:
+            writer.close()
+    atomic.write_bytes(path, buffer.getbuffer())
+    return preview, rows, str(pd.Timestamp(latest.as_py())) if latest is not None else "none"
 
 
 @dg.asset(
@@ -69,22 +122,22 @@ def customer_feature_table(
 
     Days whose validation was not accepted are left out (and listed), so a broken day never feeds features.
     """
-    from mlops_assets.core import domain as d
-    from resources import atomic
+    from pathlib import Path
 
     days, held_back = accepted_days(lake)
-    events = read_validated(lake, days)
-    snapshots = events[[d.ENTITY, d.TIMESTAMP, *d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]]
-    snapshots = snapshots.sort_values([d.TIMESTAMP, d.ENTITY]).reset_index(drop=True)
-    atomic.write_parquet(feast.source_path, snapshots)
+    if not days:
+        raise dg.Failure(NO_ACCEPTED_DAY)
+    preview, rows, latest = write_snapshots(lake, days, Path(feast.source_path))
     if held_back:
         context.log.warning(f"left out days not accepted by validation: {held_back}")
+    metadata = table_metadata(preview, lineage=column_lineage(same_columns(preview.columns, "validated_events")))
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(snapshots, lineage=column_lineage(same_columns(snapshots.columns, "validated_events"))),
+            **metadata,
+            "dagster/row_count": dg.MetadataValue.int(rows),
             "days": len(days),
             "held_back_days": dg.MetadataValue.json(held_back),
-            "latest_event": str(snapshots[d.TIMESTAMP].max()),
+            "latest_event": latest,
             "path": dg.MetadataValue.path(feast.source_path),
         }
     )
