@@ -28,7 +28,11 @@ from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
 from resources.storage import LakeResource
 
-REPORT_KEYS = ("data_drift_report", "prediction_drift_report", "feature_quality_report")
+SEGMENT_TABLE = dict(segment="string", drifted="bool", share_drifted="float", drifted_columns="string", rows="int")
+"""Columns of the per-segment verdicts table on a data-drift report."""
+DROP_FIGURES = ("reference_error", "current_error", "reference_auc", "current_auc", "p_value")
+
+
 class MonitoringConfig(dg.Config):
     """``alpha``: family-wise false-alarm rate of the dataset verdict (Benjamini-Hochberg across columns)."""
 
@@ -55,13 +59,12 @@ def champion_reference(lake: LakeResource, registry: ModelRegistryResource) -> t
 def reference_profile(lake: LakeResource, registry: ModelRegistryResource) -> dg.MaterializeResult:
     """Sorted samples, category counts, null rates and calibrated thresholds of the champion's training rows."""
     from mlops_assets.core import domain as d
-    from mlops_assets.core.dataset_split import SPLIT
     from mlops_assets.core.model_artifact import OnnxScorer
 
     version, path = champion_reference(lake, registry)
     champion = registry.get_version(version)
-    dataset = lake.read_parquet("datasets", champion.tags["data.dataset_version"], "dataset.parquet")
-    train_rows = dataset[dataset[SPLIT] == "train"].copy()
+    columns = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES, d.SEGMENT]
+    train_rows = _dataset_split(lake, champion.tags["data.dataset_version"], "train", columns)
     train_rows["score"] = OnnxScorer(registry.download(champion)).predict_proba(d.encode(train_rows))
     profile, segments = save_profiles(train_rows, [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES, "score"], path)
     return dg.MaterializeResult(
@@ -73,6 +76,16 @@ def reference_profile(lake: LakeResource, registry: ModelRegistryResource) -> dg
             "path": dg.MetadataValue.path(path),
         }
     )
+
+
+def _dataset_split(lake: LakeResource, version: str, split: str, columns: list[str] | None = None):  # noqa: ANN202
+    """One split of a stored dataset (``columns`` only, if given), filtered as read: the rest never loads."""
+    import pandas as pd
+
+    from mlops_assets.core.dataset_split import SPLIT
+
+    path = lake.path("datasets", version, "dataset.parquet")
+    return pd.read_parquet(path, columns=columns, filters=[(SPLIT, "==", split)])
 
 
 def export_monitoring_metrics(lake: LakeResource, serving: ServingResource) -> None:
@@ -124,29 +137,12 @@ def data_drift_report(
     columns = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
     report = ReferenceProfile.load(path).compare(current, columns=columns, alpha=config.alpha)
     segments = segment_drift(path, current, columns, config.alpha)
-    payload = {
-        **report.to_dict(),
-        "markdown": report.to_markdown(),
-        "champion_version": version,
-        "day": day,
-        "segments": segments,
-    }
+    payload = {**report.to_dict(), "markdown": report.to_markdown(), "champion_version": version, "day": day}
+    payload["segments"] = segments
     lake.write_json(payload, "monitoring", "data_drift", f"{day}.json")
     export_monitoring_metrics(lake, serving)
-    extra = {
-        "champion_version": version,
-        "rows": dg.MetadataValue.int(len(current)),
-        "segments": records_table(
-            [{"segment": name, **verdict} for name, verdict in sorted(segments.items())],
-            {
-                "segment": "string",
-                "drifted": "bool",
-                "share_drifted": "float",
-                "drifted_columns": "string",
-                "rows": "int",
-            },
-        ),
-    }
+    table = records_table([{"segment": name, **verdict} for name, verdict in sorted(segments.items())], SEGMENT_TABLE)
+    extra = {"champion_version": version, "rows": dg.MetadataValue.int(len(current)), "segments": table}
     return report_result(payload, extra, DATA_DRIFT_CHECK, "data_drift_report", segment_notes(segments))
 
 
@@ -181,17 +177,11 @@ def prediction_drift_report(
         scores, source = logged, "gateway prediction log"
     else:
         events = lake.read_parquet("validated", f"{day}.parquet")
-        champion = registry.get_version(version)
-        scores = OnnxScorer(registry.download(champion)).predict_proba(d.encode(events))
+        scores = OnnxScorer(registry.download(registry.get_version(version))).predict_proba(d.encode(events))
         source = "champion scored the day's validated events"
     report = ReferenceProfile.load(path).compare(pd.DataFrame({"score": scores}), columns=["score"], alpha=config.alpha)
-    payload = {
-        **report.to_dict(),
-        "markdown": report.to_markdown(),
-        "champion_version": version,
-        "day": day,
-        "source": source,
-    }
+    payload = {**report.to_dict(), "markdown": report.to_markdown(), "champion_version": version, "day": day}
+    payload["source"] = source
     lake.write_json(payload, "monitoring", "prediction_drift", f"{day}.json")
     export_monitoring_metrics(lake, serving)
     mean_score = sig(float(pd.Series(scores).mean())) or 0.0
@@ -235,13 +225,9 @@ def feature_quality_report(
     lake.write_json(payload, "monitoring", "feature_quality", f"{day}.json")
     export_monitoring_metrics(lake, serving)
     degraded, issues = bool(payload.get("degraded", False)), payload.get("issues", [])
-    verdict = verdict_check(
-        QUALITY_CHECK,
-        "feature_quality_report",
-        failed=degraded,
-        description=f"{day}: " + ("; ".join(map(str, issues))[:500] if degraded else "within the reference's limits"),
-        metadata={"day": day, "champion_version": str(version), "issues": dg.MetadataValue.json(issues)},
-    )
+    description = f"{day}: " + ("; ".join(map(str, issues))[:500] if degraded else "within the reference's limits")
+    checked = {"day": day, "champion_version": str(version), "issues": dg.MetadataValue.json(issues)}
+    verdict = verdict_check(QUALITY_CHECK, "feature_quality_report", degraded, description, checked)
     return dg.MaterializeResult(metadata=quality_metadata(payload, day, version), check_results=[verdict])
 
 
@@ -252,86 +238,62 @@ def feature_quality_report(
     deps=[dg.AssetDep("validated_events", partition_mapping=dg.AllPartitionMapping()), reference_profile],
     code_version="1",
     automation_condition=NEW_LABELS,
-    check_specs=[
-        check_spec(CONCEPT_DRIFT_CHECK, "concept_drift_report")
-    ],
+    check_specs=[check_spec(CONCEPT_DRIFT_CHECK, "concept_drift_report")],
 )
 def concept_drift_report(
     config: MonitoringConfig, lake: LakeResource, registry: ModelRegistryResource
 ) -> dg.MaterializeResult:
-    """Has the champion got worse on labels that arrived after it was trained? (batch test + Page-Hinkley)."""
+    """Has the champion got worse on labels that arrived after it was trained? (batch test + Page-Hinkley).
+
+    Only days from the champion's training cut-off on are read: the report runs whenever labels arrive, and
+    reading the whole history each time would make its cost grow with the history rather than the news.
+    """
     import pandas as pd
 
     from mlops_assets.core import domain as d
     from mlops_assets.core.concept_drift import log_loss_per_row, page_hinkley, performance_drop
-    from mlops_assets.core.dataset_split import SPLIT
     from mlops_assets.core.model_artifact import OnnxScorer
     from mlops_assets.features import accepted_days, read_validated
 
     version, _ = champion_reference(lake, registry)
     champion = registry.get_version(version)
-    scorer = OnnxScorer(registry.download(champion))
     trained_as_of = pd.Timestamp(champion.tags["data.as_of"])
-    events = read_validated(lake, accepted_days(lake)[0])
+    days = accepted_days(lake)[0]
+    events = read_validated(lake, [day for day in days if day >= str(trained_as_of.date())] or days[-1:])
     now = events[d.TIMESTAMP].max()
     fresh = events[(events[d.TIMESTAMP] > trained_as_of) & (events[d.LABEL_TIMESTAMP] <= now)].sort_values(d.TIMESTAMP)
     meta: dict = {"champion_version": version, "labelled_rows_since_training": len(fresh)}
     if len(fresh) < 200:
-        payload = {"dataset": {"drifted": False}, "reason": f"only {len(fresh)} new labelled rows", **meta}
-        lake.write_json(payload, "monitoring", "concept_drift", "latest.json")
-        verdict = verdict_check(
-            CONCEPT_DRIFT_CHECK,
-            "concept_drift_report",
-            failed=False,
-            description=f"not enough evidence yet: {payload['reason']}",
-            metadata={"champion_version": str(version)},
+        reason = f"only {len(fresh)} new labelled rows"
+        payload = {"dataset": {"drifted": False}, "reason": reason, **meta}
+        headline = f"**Not enough evidence yet** for champion v{version}: {reason}."
+        numbers = {"drifted": False, "reason": reason}
+        failed, description, checked = False, f"not enough evidence yet: {reason}", {"champion_version": str(version)}
+    else:
+        scorer = OnnxScorer(registry.download(champion))
+        reference = _dataset_split(lake, champion.tags["data.dataset_version"], "oot_test")
+        ref = (reference[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(reference)))
+        cur = (fresh[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(fresh)))
+        drop = performance_drop(ref, cur, alpha=config.alpha)
+        fired = page_hinkley(log_loss_per_row(*cur))
+        fired_at = str(fresh[d.TIMESTAMP].iloc[fired]) if fired is not None else None
+        payload = {"dataset": {"drifted": drop.drifted}, **drop.to_dict(), "page_hinkley_index": fired}
+        payload["page_hinkley_at"] = fired_at
+        headline = (
+            f"**{'Concept drift' if drop.drifted else 'No concept drift'}**: champion v{version}'s error on "
+            f"{len(fresh)} new labels {fmt(drop.current_error)} vs {fmt(drop.reference_error)} on its test set "
+            f"(p {fmt(drop.p_value)}); AUC {fmt(drop.current_auc)} vs {fmt(drop.reference_auc)}. "
+            f"Page-Hinkley: {'fired at ' + fired_at if fired_at else 'not fired'}."
         )
-        headline = f"**Not enough evidence yet** for champion v{version}: {payload['reason']}."
-        return dg.MaterializeResult(
-            metadata={**leading(headline), **meta, "drifted": False, "reason": payload["reason"]},
-            check_results=[verdict],
+        numbers = {"drifted": drop.drifted, **{k: sig(getattr(drop, k)) for k in DROP_FIGURES}}
+        numbers["page_hinkley_fired_at"] = fired_at or "not fired"
+        failed, checked = drop.drifted, {"champion_version": str(version), "p_value": float(drop.p_value)}
+        description = (
+            f"champion v{version}: error {drop.current_error:.4f} on new labels vs "
+            f"{drop.reference_error:.4f} on its test set (p {drop.p_value:.2g})"
         )
-    dataset = lake.read_parquet("datasets", champion.tags["data.dataset_version"], "dataset.parquet")
-    reference = dataset[dataset[SPLIT] == "oot_test"]
-    ref = (reference[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(reference)))
-    cur = (fresh[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(fresh)))
-    drop = performance_drop(ref, cur, alpha=config.alpha)
-    fired = page_hinkley(log_loss_per_row(*cur))
-    payload = {
-        "dataset": {"drifted": drop.drifted},
-        **drop.to_dict(),
-        "page_hinkley_index": fired,
-        "page_hinkley_at": str(fresh[d.TIMESTAMP].iloc[fired]) if fired is not None else None,
-    }
     lake.write_json(payload, "monitoring", "concept_drift", "latest.json")
-    headline = (
-        f"**{'Concept drift' if drop.drifted else 'No concept drift'}**: champion v{version}'s error on "
-        f"{len(fresh)} new labels {fmt(drop.current_error)} vs {fmt(drop.reference_error)} on its test set "
-        f"(p {fmt(drop.p_value)}); AUC {fmt(drop.current_auc)} vs {fmt(drop.reference_auc)}. "
-        f"Page-Hinkley: {'fired at ' + payload['page_hinkley_at'] if payload['page_hinkley_at'] else 'not fired'}."
-    )
     return dg.MaterializeResult(
-        metadata={
-            **leading(headline),
-            **meta,
-            "drifted": drop.drifted,
-            "reference_error": sig(drop.reference_error),
-            "current_error": sig(drop.current_error),
-            "reference_auc": sig(drop.reference_auc),
-            "current_auc": sig(drop.current_auc),
-            "p_value": sig(drop.p_value),
-            "page_hinkley_fired_at": payload["page_hinkley_at"] or "not fired",
-        },
-        check_results=[
-            verdict_check(
-                CONCEPT_DRIFT_CHECK,
-                "concept_drift_report",
-                failed=drop.drifted,
-                description=(
-                    f"champion v{version}: error {drop.current_error:.4f} on new labels vs "
-                    f"{drop.reference_error:.4f} on its test set (p {drop.p_value:.2g})"
-                ),
-                metadata={"champion_version": str(version), "p_value": float(drop.p_value)},
-            )
-        ],
+        metadata={**leading(headline), **meta, **numbers},
+        check_results=[verdict_check(CONCEPT_DRIFT_CHECK, "concept_drift_report", failed, description, checked)],
     )
