@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from mlops_assets.cli_errors import EXIT_USAGE, UserError
+from mlops_assets.core.scenarios import Scenario
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -31,7 +32,6 @@ def _demo(args: argparse.Namespace) -> int:
 def _land(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from mlops_assets.core.generator import Scenario
     from mlops_assets.producer import land_days
 
     try:
@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     land = sub.add_parser("land", help="land generated days in the landing folder (the landing sensor ingests them)")
     land.add_argument("--start", required=True, help="first day, e.g. 2026-01-22")
     land.add_argument("--days", type=int, default=1)
-    land.add_argument("--scenario", default="none", help="none, covariate_shift, concept_shift, missing_spike, ...")
+    land.add_argument("--scenario", default=Scenario.NONE.value, help=", ".join(s.value for s in Scenario))
     land.add_argument("--rows-per-day", type=int, default=1_500)
     land.add_argument("--population", type=int, default=20_000, help=POPULATION_HELP)
     land.set_defaults(func=_land)

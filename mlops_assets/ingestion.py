@@ -8,8 +8,9 @@ seeded generator or a user's export folder directly, for a run launched by hand 
 from typing import Literal
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from mlops_assets.core.scenarios import Scenario
 from mlops_assets.metadata import OWNERS, table_metadata
 from mlops_assets.partitions import DAYS, day_window
 from resources.landing import LandingResource
@@ -20,9 +21,7 @@ class IngestionConfig(dg.Config):
     """Where a day's events come from, and (for the generator) which drift scenario to inject."""
 
     source: Literal["landing", "generator", "folder"] = "landing"
-    scenario: Literal["none", "covariate_shift", "concept_shift", "missing_spike", "schema_break", "label_delay"] = (
-        "none"
-    )
+    scenario: str = Field(default=Scenario.NONE.value, description=f"one of {[s.value for s in Scenario]}")
     intensity: float = 1.0
     rows_per_day: int = Field(default=1_500, ge=0)
     population: int = Field(default=20_000, ge=1)
@@ -31,6 +30,12 @@ class IngestionConfig(dg.Config):
     label_delay_days: int = 3
     folder: str = ""
     column_mapping: dict[str, str] = {}
+
+    @field_validator("scenario")
+    @classmethod
+    def _known_scenario(cls, value: str) -> str:
+        """The scenarios are ``Scenario``'s values, listed once there."""
+        return Scenario(value).value
 
 
 @dg.asset(

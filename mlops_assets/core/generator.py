@@ -16,23 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
 from mlops_assets.core import domain as d
+from mlops_assets.core.scenarios import Scenario
 
-
-class Scenario(StrEnum):
-    """What the generator does to a day's data; ``none`` is the healthy baseline."""
-
-    NONE = "none"
-    COVARIATE_SHIFT = "covariate_shift"
-    CONCEPT_SHIFT = "concept_shift"
-    MISSING_SPIKE = "missing_spike"
-    SCHEMA_BREAK = "schema_break"
-    LABEL_DELAY = "label_delay"
+__all__ = ["Scenario", "generate_day"]
 
 
 POPULATION = 20_000
