@@ -51,17 +51,15 @@ def accepted_days(lake: LakeResource) -> tuple[list[str], list[str]]:
 
 
 def read_validated(lake: LakeResource, days: list[str], columns: list[str] | None = None) -> "pd.DataFrame":
-    """The validated events of ``days`` (``columns`` only, when given) as one frame, in day order.
+    """The validated events of ``days`` (only ``columns``, when given) as one frame, in day order.
 
-    Read by Arrow into one table and converted once, so the days are never held twice as pandas frames.
+    Read a day at a time and concatenated: at 3M rows that peaks lower than one Arrow table converted whole.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pandas as pd
 
     if not days:
         raise dg.Failure(NO_ACCEPTED_DAY)
-    tables = [pq.read_table(_validated_path(lake, day), columns=columns).replace_schema_metadata(None) for day in days]
-    return pa.concat_tables([t.cast(tables[0].schema) for t in tables]).to_pandas()
+    return pd.concat([pd.read_parquet(_validated_path(lake, day), columns=columns) for day in days], ignore_index=True)
 
 
 def _validated_path(lake: LakeResource, day: str) -> "Path":
