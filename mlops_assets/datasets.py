@@ -4,7 +4,9 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import dagster as dg
+from pydantic import Field
 
+from mlops_assets.core.split_spec import SplitSpec
 from mlops_assets.features import accepted_days, customer_feature_table, feature_store_registry, read_validated
 from mlops_assets.metadata import OWNERS, column_lineage, derived_sources, table_metadata
 from resources.feast_store import FeastResource
@@ -45,13 +47,22 @@ def dataset_lineage(columns: "Iterable[str]") -> dict[str, list[tuple[str, str]]
     return lineage
 
 
-class DatasetConfig(dg.Config):
-    """Split and filter settings; all of them are recorded in the dataset manifest."""
+_SPLIT = SplitSpec()
 
-    oot_days: int = 3
-    validation_fraction: float = 0.2
-    seed: int = 42
-    min_rows: int = 1_000
+
+class DatasetConfig(dg.Config):
+    """Split and filter settings; all of them are recorded in the dataset manifest.
+
+    The split's defaults are ``SplitSpec``'s (the one place they are set); ``split_spec()`` builds it.
+    """
+
+    oot_days: int = Field(default=_SPLIT.oot_days, ge=1, description="the newest days held out as the OOT test")
+    validation_fraction: float = Field(default=_SPLIT.validation_fraction, gt=0.0, lt=1.0)
+    seed: int = _SPLIT.seed
+    min_rows: int = Field(default=1_000, ge=0, description="fewer joined rows than this fail the run")
+
+    def split_spec(self) -> SplitSpec:
+        return SplitSpec(oot_days=self.oot_days, validation_fraction=self.validation_fraction, seed=self.seed)
 
 
 def load_current_dataset(lake: LakeResource) -> tuple["pd.DataFrame", dict]:
@@ -138,13 +149,13 @@ def training_dataset(
     train / validation / out-of-time test, and the table is stored under its content hash.
     """
     from mlops_assets.core import domain as d
-    from mlops_assets.core.dataset_split import SPLIT, SplitSpec, content_hash
+    from mlops_assets.core.dataset_split import SPLIT, content_hash
     from mlops_assets.core.feature_definitions import FEATURE_SERVICE
 
     days, _ = accepted_days(lake)
     events = read_validated(lake, days)
     as_of = events[d.TIMESTAMP].max()
-    spec = SplitSpec(oot_days=config.oot_days, validation_fraction=config.validation_fraction, seed=config.seed)
+    spec = config.split_spec()
     joined = join_dataset(events, as_of, feast, spec, min_rows=config.min_rows)
     digest = content_hash(joined)
     version = digest[:16]

@@ -8,29 +8,16 @@ file's bytes, which embed library versions), so the same rows always give the sa
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from mlops_assets.core import domain as d
+from mlops_assets.core.split_spec import SplitSpec
+
+__all__ = ["SPLIT", "SplitSpec", "assign_splits", "canonical", "content_hash"]
 
 SPLIT = "split"
-
-
-@dataclass(frozen=True)
-class SplitSpec:
-    """How a dataset is split; recorded with the dataset so the split can be reproduced."""
-
-    oot_days: int = 3
-    validation_fraction: float = 0.2
-    seed: int = 42
-
-    def __post_init__(self) -> None:
-        if self.oot_days < 1:
-            raise ValueError(f"oot_days must be >= 1, got {self.oot_days}")
-        if not 0.0 < self.validation_fraction < 1.0:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
 
 
 def assign_splits(frame: pd.DataFrame, spec: SplitSpec) -> pd.Series:
