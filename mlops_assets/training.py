@@ -119,28 +119,27 @@ def trained_model(
 
     dataset, manifest = load_current_dataset(lake)
     params = config.hyperparameters()
-    train_rows = dataset[dataset[SPLIT] == "train"]
-    splits = dict(tuple(dataset.groupby(SPLIT)))
+    splits = {s: part.drop(columns=SPLIT) for s, part in dataset.groupby(SPLIT)}
+    del dataset  # the splits are the table from here on: one copy of a large dataset, not two
+    train_rows = splits["train"]
     with mlflow.tracked_run(context.run, run_name=f"train-{manifest['version']}") as run:
         run_id = run.run_id
         mlflow.log_datasets(
             run_id,
-            [
-                (dataset_name(manifest, s), SPLIT_CONTEXTS.get(s, s), part.drop(columns=SPLIT))
-                for s, part in splits.items()
-            ],
+            [(dataset_name(manifest, s), SPLIT_CONTEXTS.get(s, s), part) for s, part in splits.items()],
             digest=manifest["version"],
             source=dataset_source(manifest),
         )
         study: dict = {}
         if config.tuning_trials > 0:
-            params, study = _tune(context, config, dataset, tuning, mlflow, run_id)
-        model = train(d.encode(train_rows), train_rows[d.LABEL].to_numpy(), params)
+            params, study = _tune(context, config, splits, tuning, mlflow, run_id)
+        features = {s: d.encode(part) for s, part in splits.items()}
+        model = train(features["train"], train_rows[d.LABEL].to_numpy(), params)
         onnx_bytes = to_onnx_bytes(model)
         digest = sha256_bytes(onnx_bytes)
         scorer = OnnxScorer(onnx_bytes)
         by_split = {
-            s: quality(part[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(part))) for s, part in splits.items()
+            s: quality(part[d.LABEL].to_numpy(), scorer.predict_proba(features[s])) for s, part in splits.items()
         }
         metrics = {f"{s}_{name}": value for s, values in by_split.items() for name, value in values.items()}
         lake.write_bytes(onnx_bytes, "models", digest, MODEL_FILE)
@@ -160,7 +159,7 @@ def trained_model(
             run_id,
             onnx_bytes,
             signature=mlflow_signature(),
-            input_example=input_example(d.encode(train_rows.head(200))),
+            input_example=input_example(features["train"][:200]),
             metadata={**model_metadata(manifest["feature_service"]), "weights_sha256": digest},
             params={**params.__dict__, "dataset_version": manifest["version"]},
         )
@@ -209,10 +208,9 @@ def trained_model(
     )
 
 
-def _tune(context, config: TrainingConfig, dataset, tuning: TuningResource, mlflow: MlflowResource, run_id: str):  # noqa: ANN001, ANN202
+def _tune(context, config: TrainingConfig, splits: dict, tuning: TuningResource, mlflow: MlflowResource, run_id: str):  # noqa: ANN001, ANN202
     """Continue the model's Optuna study; every trial becomes an MLflow child run of this training run."""
     from mlops_assets.core import domain as d
-    from mlops_assets.core.dataset_split import SPLIT
     from mlops_assets.core.tuning import TrialOutcome, sample_rows, tune
 
     def log_trial(outcome: TrialOutcome) -> None:
@@ -232,7 +230,7 @@ def _tune(context, config: TrainingConfig, dataset, tuning: TuningResource, mlfl
 
     parts = {}
     for split in ("train", "validation"):
-        rows = dataset[dataset[SPLIT] == split]
+        rows = splits[split]
         at = sample_rows(len(rows), config.tuning_max_rows, config.seed)
         parts[split] = rows if at is None else rows.iloc[at]
     sizes = {"tuning_max_rows": config.tuning_max_rows, **{f"tuning_{s}_rows": len(p) for s, p in parts.items()}}
