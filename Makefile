@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 	  [ -x $(PY) ] || $$UV_BIN venv $(VENV) -p $(PYTHON) -q; \
 	  $$UV_BIN pip sync -p $(PY) -q --compile-bytecode requirements.lock && \
 	  $$UV_BIN pip install -p $(PY) -q --compile-bytecode --no-deps -e .
-	@if [ -f resources/triton_env.py ]; then $(PY) -m resources.triton_env; fi
+	@if [ -f mlops_assets/serving/triton_env.py ]; then $(PY) -m mlops_assets.serving.triton_env; fi
 	@touch $(STAMP)
 
 setup: $(STAMP)

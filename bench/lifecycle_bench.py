@@ -26,7 +26,7 @@ def demo_end_to_end() -> list[dict]:
         env = {**os.environ, "MLOPS_DATA_DIR": tmp, "DAGSTER_HOME": os.path.join(tmp, "dagster_home")}
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "mlops_assets.cli", "demo"], check=True, env=env, capture_output=True, text=True
+            [sys.executable, "-m", "mlops_assets.cli.main", "demo"], check=True, env=env, capture_output=True, text=True
         )
         demo = time.perf_counter() - start
         bare = _bare_fit(tmp)

@@ -15,7 +15,7 @@ import dagster as dg
 import pydantic
 
 from mlops_assets.core.triton_repository import check_device
-from resources.prediction_log import PredictionLog
+from mlops_assets.serving.prediction_log import PredictionLog
 from resources.triton_server import TritonResource
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import dagster as dg
 
-from resources.triton_env import TritonInstall, ensure_triton_env
+from mlops_assets.serving.triton_env import TritonInstall, ensure_triton_env
 
 
 class TritonStartError(RuntimeError):

@@ -16,7 +16,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from mlops_assets.cli_errors import EXIT_USAGE
+from mlops_assets.cli.errors import EXIT_USAGE
 from mlops_assets.serving.routing import Routing
 from resources.profiles import embedded_resources
 from resources.triton_server import free_port

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlops_assets.cli import main
+from mlops_assets.cli.main import main
 from mlops_assets.core.drift_profile import ReferenceProfile
 from mlops_assets.core.generator import generate_day
 

@@ -196,7 +196,7 @@ def test_a_promotion_without_the_required_approval_leaves_the_champion_in_place(
     assert "approval required" in challenger.tags["approval.reasons"]
 
     # and a person's approval from the shell is recorded on that version, for the decision run to find
-    from mlops_assets.approval import ApprovalRefused, approve
+    from mlops_assets.cli.approval import ApprovalRefused, approve
 
     with pytest.raises(ApprovalRefused, match="not the challenger"):
         approve(registry, str(champion_before.version), "alice@example.com")

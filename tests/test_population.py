@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from mlops_assets.cli_errors import EXIT_USAGE
+from mlops_assets.cli.errors import EXIT_USAGE
 from mlops_assets.core import domain as d
 from mlops_assets.core.generator import FIRST_ID
 from tests.lifecycle_runs import ingest_days

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from mlops_assets.cli.feature_catalog import feature_catalog, render
+from mlops_assets.cli.reproduce import reproduce
 from mlops_assets.core import domain as d
-from mlops_assets.feature_catalog import feature_catalog, render
-from mlops_assets.reproduce import reproduce
 from tests.lifecycle_state import Lifecycle
 
 pytestmark = pytest.mark.slow

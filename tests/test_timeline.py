@@ -2,7 +2,7 @@
 
 import pytest
 
-from mlops_assets.timeline import launched_by
+from mlops_assets.cli.timeline import launched_by
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ def test_the_launcher_is_read_from_the_run_tags(tags, who):
 def test_consecutive_runs_doing_the_same_to_other_days_fold_into_one_row():
     import datetime as dt
 
-    from mlops_assets.timeline import TimelineRow, collapse
+    from mlops_assets.cli.timeline import TimelineRow, collapse
 
     def row(day: str, assets=("validated_events",), outcome="") -> TimelineRow:
         at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

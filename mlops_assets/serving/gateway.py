@@ -33,9 +33,9 @@ from mlops_assets.serving.backends import (
     OnlineStoreUnavailable,
     UnknownEntities,
 )
+from mlops_assets.serving.prediction_log import PredictionLog
 from mlops_assets.serving.routing import RoutingWatcher
 from resources.metrics import GatewayMetrics
-from resources.prediction_log import PredictionLog
 
 MAX_BATCH = 1_024
 MAX_BODY_BYTES = 1 << 20

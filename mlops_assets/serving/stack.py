@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from mlops_assets.cli_errors import UserError
+from mlops_assets.cli.errors import UserError
 from mlops_assets.core.artifacts import BASELINE_MODEL, CHURN_MODEL
 from mlops_assets.core.triton_repository import write_baseline_model
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer

@@ -24,9 +24,9 @@ from mlops_assets.core.drift_profile import ReferenceProfile
 from mlops_assets.core.generator import Scenario, generate_day
 from mlops_assets.monitoring import export_monitoring_metrics
 from mlops_assets.serving.gateway import Gateway, create_app
+from mlops_assets.serving.prediction_log import PredictionLog
 from mlops_assets.serving.routing import RoutingWatcher
 from resources.metrics import GatewayMetrics
-from resources.prediction_log import PredictionLog
 from resources.profiles import project_root
 from resources.serving import ServingResource
 from resources.storage import LakeResource

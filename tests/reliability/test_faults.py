@@ -96,7 +96,7 @@ def test_no_code_of_ours_unpickles_anything():
 
 
 def test_every_server_we_start_binds_loopback_by_default(tmp_path):
-    from mlops_assets.cli import build_parser
+    from mlops_assets.cli.main import build_parser
     from resources.triton_server import TritonServerProcess
 
     command = " ".join(TritonServerProcess(tmp_path / "repository").command())
@@ -114,7 +114,7 @@ def test_mlops_serve_stopped_with_sigterm_flushes_every_prediction_and_takes_its
 ):
     import httpx
 
-    from resources.prediction_log import PredictionLog
+    from mlops_assets.serving.prediction_log import PredictionLog
     from tests.lifecycle_state import feature_row
     from tests.mlops_serve import answers, start_mlops_serve
 

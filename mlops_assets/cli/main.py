@@ -8,12 +8,12 @@ import signal
 import sys
 from typing import Any
 
-from mlops_assets.cli_errors import EXIT_USAGE, UserError
+from mlops_assets.cli.errors import EXIT_USAGE, UserError
 from mlops_assets.core.scenarios import Scenario
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from mlops_assets.demo import run_demo
+    from mlops_assets.cli.demo import run_demo
 
     _check_size(args)
     summary = run_demo(
@@ -63,14 +63,14 @@ def _check_size(args: argparse.Namespace) -> None:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from mlops_assets.approval import approve
+    from mlops_assets.cli.approval import approve
 
     print(approve(_resources()["registry"], args.version, args.by))
     return 0
 
 
 def _status(_: argparse.Namespace) -> int:
-    from mlops_assets.status import render_status
+    from mlops_assets.cli.status import render_status
 
     print(render_status())
     return 0
@@ -85,7 +85,7 @@ def _resources() -> dict:
 def _reproduce(args: argparse.Namespace) -> int:
     import json
 
-    from mlops_assets.reproduce import reproduce
+    from mlops_assets.cli.reproduce import reproduce
 
     result = reproduce(args.version, _resources())
     print(json.dumps(result.to_dict(), indent=2) if args.format == "json" else result.render())
@@ -95,7 +95,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 def _features(args: argparse.Namespace) -> int:
     import json
 
-    from mlops_assets.feature_catalog import feature_catalog, render
+    from mlops_assets.cli.feature_catalog import feature_catalog, render
 
     resources = _resources()
     catalog = feature_catalog(resources)
@@ -130,7 +130,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _drift(argv: list[str]) -> int:
-    from mlops_assets.drift_cli import main as drift_main
+    from mlops_assets.cli.drift import main as drift_main
 
     return drift_main(argv)
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from mlops_assets.check_history import completed_evaluations
+from mlops_assets.cli.timeline import TimelineRow, collapse, run_timeline
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.dagster_home import ensure_dagster_home
 from mlops_assets.producer import land_days
 from mlops_assets.run_tags import TRIGGER_TAG
-from mlops_assets.timeline import TimelineRow, collapse, run_timeline
 from resources.profiles import data_dir, project_root, resolved
 
 FIRST_DAY = dt.date(2026, 1, 1)
@@ -76,8 +76,8 @@ class Loop:
     """The running platform: daemon, serving stack and traffic, and the instance to watch them through."""
 
     def __init__(self, interval_s: int, tuning_trials: int) -> None:
+        from mlops_assets.cli.dagster_daemon import DaemonProcess
         from mlops_assets.definitions import build_definitions
-        from resources.dagster_daemon import DaemonProcess
 
         root = data_dir()
         self.home = ensure_dagster_home(root)

@@ -1,6 +1,6 @@
 import threading
 
-from resources.prediction_log import PredictionLog
+from mlops_assets.serving.prediction_log import PredictionLog
 
 
 def _record(i):

@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mlops_assets.cli_errors import UserError
+from mlops_assets.cli.errors import UserError
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 
 

@@ -1,4 +1,4 @@
-"""The Triton server's own virtual environment, created by the project (``python -m resources.triton_env``).
+"""The Triton server's own virtual environment, created by the project (``python -m mlops_assets.serving.triton_env``).
 
 The server is the ``tritonserver`` binary that ``nvidia-pytriton==0.7.0`` ships (Triton 2.51, Python
 backend, CPU). It needs numpy<2 while the project needs numpy>=2, so it lives in ``.venv-triton`` with the
@@ -42,7 +42,7 @@ class TritonInstall:
 
 
 def default_venv() -> Path:
-    return Path(os.environ.get("MLOPS_TRITON_VENV") or Path(__file__).resolve().parents[1] / ".venv-triton")
+    return Path(os.environ.get("MLOPS_TRITON_VENV") or Path(__file__).resolve().parents[2] / ".venv-triton")
 
 
 def _marker(venv: Path) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mlops_assets.cli_errors import UserError
+from mlops_assets.cli.errors import UserError
 from resources.model_registry import ModelRegistryResource
 
 
