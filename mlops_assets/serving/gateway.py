@@ -1,10 +1,9 @@
-"""The prediction gateway in front of Triton (``mlops serve``).
+"""The prediction gateway in front of Triton (``mlops serve``): what a request does, without HTTP.
 
-``POST /v1/predict`` takes entity ids (features read from Feast's online store, the same feature service
-training used) or raw feature rows; routes each entity to champion or challenger (sticky, by the routing
-table's share); falls back to the baseline model on error or timeout and says so per prediction; logs
-every prediction for monitoring; exports Prometheus metrics. Client errors are 4xx naming the field;
-the online store being down is a 503 (degraded) rather than a guess.
+``app.py`` serves it over HTTP. A prediction request takes entity ids (features read from Feast's online
+store, the same feature service training used) or raw feature rows; each entity is routed to champion or
+challenger (sticky, by the routing table's share); the baseline answers on error or timeout and each
+prediction says so; every prediction is logged for monitoring and counted in Prometheus metrics.
 """
 
 from __future__ import annotations
@@ -13,15 +12,11 @@ import contextlib
 import datetime as dt
 import math
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlops_assets.core import domain as d
@@ -38,7 +33,6 @@ from mlops_assets.serving.routing import RoutingWatcher
 from resources.metrics import GatewayMetrics
 
 MAX_BATCH = 1_024
-MAX_BODY_BYTES = 1 << 20
 
 
 EntityId = Annotated[int, Field(ge=0, le=2**63 - 1)]
@@ -241,69 +235,3 @@ class ClientError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def create_app(gateway: Gateway, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await gateway.warm_up()
-        yield
-        if gateway.scorer is not None:  # the Triton channel opened on this server's event loop
-            await gateway.scorer.close()
-
-    # FastAPI's limit counts the bytes actually received, so a chunked body with no Content-Length is cut
-    # off at the limit too (413) instead of being read whole.
-    app = FastAPI(title="mlops gateway", version="1", lifespan=lifespan, max_body_size=max_body_bytes)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        """422 naming each field, without echoing the offending input.
-
-        The input may be huge, or inf (``1e400``), which JSON cannot carry: FastAPI's default handler then
-        answers 500.
-        """
-        gateway.metrics.errors.labels(kind="bad_request").inc()
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        return JSONResponse({"detail": errors}, status_code=422)
-
-    @app.post("/v1/predict")
-    async def predict(body: PredictRequest) -> Any:
-        try:  # a JSONResponse of plain values skips FastAPI's jsonable_encoder walk of the answer
-            return JSONResponse(await gateway.predict(body))
-        except ClientError as exc:
-            gateway.metrics.errors.labels(kind="bad_request").inc()
-            return JSONResponse({"detail": exc.message}, status_code=exc.status)
-        except UnknownEntities as exc:
-            gateway.metrics.errors.labels(kind="unknown_entity").inc()
-            return JSONResponse({"detail": f"no online features for entity_ids {exc.args[0][:20]}"}, status_code=404)
-        except OnlineStoreUnavailable as exc:
-            gateway.metrics.errors.labels(kind="online_store_unavailable").inc()
-            return JSONResponse({"detail": f"degraded: {exc}; send feature rows instead"}, status_code=503)
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz")
-    async def readyz() -> Any:
-        routing = gateway.routing.current()
-        ready = routing.champion_version is not None and await gateway.scorer.ready(
-            CHURN_MODEL, routing.champion_version
-        )
-        body = {
-            "ready": ready,
-            "champion_version": routing.champion_version,
-            "challenger_version": routing.challenger_version,
-            "challenger_share": routing.challenger_share,
-        }
-        return JSONResponse(body, status_code=200 if ready else 503)
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        gateway.metrics.challenger_share.set(gateway.routing.current().challenger_share)
-        return Response(gateway.render_metrics(), media_type="text/plain; version=0.0.4")
-
-    return app

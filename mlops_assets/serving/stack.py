@@ -17,8 +17,9 @@ from pathlib import Path
 from mlops_assets.cli.errors import UserError
 from mlops_assets.core.artifacts import BASELINE_MODEL, CHURN_MODEL
 from mlops_assets.core.triton_repository import write_baseline_model
+from mlops_assets.serving.app import create_app
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer
-from mlops_assets.serving.gateway import Gateway, create_app
+from mlops_assets.serving.gateway import Gateway
 from mlops_assets.serving.routing import Routing, RoutingWatcher
 from resources.feast_store import FeastResource
 from resources.metrics import GatewayMetrics

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from mlops_assets.core import domain as d
 from mlops_assets.core.artifacts import CHURN_MODEL
+from mlops_assets.serving.app import create_app
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer
-from mlops_assets.serving.gateway import Gateway, create_app
+from mlops_assets.serving.gateway import Gateway
 from mlops_assets.serving.routing import Routing
 from resources.feast_store import FeastResource
 from resources.metrics import GatewayMetrics
