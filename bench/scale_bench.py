@@ -49,7 +49,7 @@ STAGES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("data_drift_report", ("data_drift_report",), "day"),
     ("prediction_drift_report", ("prediction_drift_report",), "day"),
     ("feature_quality_report", ("feature_quality_report",), "day"),
-    ("trained_model (retrain, 2 Optuna trials)", ("trained_model",), "retrain"),
+    ("retrain: trained_model, 2 trials", ("trained_model",), "retrain"),
 )
 """(stage, the assets its run materializes, how: a day range, one day, a retrain, or unpartitioned)."""
 
@@ -155,13 +155,13 @@ def rows_for(results: dict[int, dict[str, dict[str, float]]]) -> list[dict]:
     for at, factor in enumerate(factors):
         previous = factors[at - 1] if at else None
         for stage, _, _ in STAGES:
-            for key, unit in (("seconds", "s"), ("peak_rss_mb", "MB peak RSS")):
+            for key, unit in (("seconds", "s"), ("peak_rss_mb", "peak RSS, MB")):
                 value = results[factor][stage][key]
                 baseline = results[previous][stage][key] if previous else float("nan")
                 growth = key == "seconds" and stage == "training_dataset" and (previous, factor) == (10, 100)
                 rows.append(
                     {
-                        "figure": f"scale {factor}x: {stage} ({unit})",
+                        "figure": f"{factor}x {stage} ({unit})",
                         "value": value,
                         "baseline": baseline,
                         "baseline_name": f"same stage at {previous}x" if previous else "smallest size run",
@@ -171,7 +171,7 @@ def rows_for(results: dict[int, dict[str, dict[str, float]]]) -> list[dict]:
         total = sum(results[factor][s]["seconds"] for s, _, _ in STAGES)
         rows.append(
             {
-                "figure": f"scale {factor}x: all stages ({ROWS_PER_DAY * factor:,} rows/day) (s)",
+                "figure": f"{factor}x all stages, {ROWS_PER_DAY * factor:,} rows/day (s)",
                 "value": total,
                 "baseline": sum(results[previous][s]["seconds"] for s, _, _ in STAGES) if previous else float("nan"),
                 "baseline_name": f"same stages at {previous}x" if previous else "smallest size run",
