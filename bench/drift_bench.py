@@ -198,7 +198,7 @@ def _pair(files: dict) -> list[dict]:
     """(a) one 5k window against a 50k reference."""
     import pandas as pd
 
-    from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
     ref, cur = files["reference"], files["window"]
     reference, window = pd.read_parquet(ref), pd.read_parquet(cur)
@@ -227,7 +227,7 @@ def _chunks(files: dict, root: Path) -> list[dict]:
     """(b) ten 5k windows against one profile of the 50k reference."""
     import pandas as pd
 
-    from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
     ref, chunks = files["reference"], files["chunks"]
     reference, windows = pd.read_parquet(ref), [pd.read_parquet(c) for c in chunks]

@@ -91,10 +91,10 @@ def _typed_like(joined: "pd.DataFrame", events: "pd.DataFrame") -> "pd.DataFrame
     """
     from mlops_assets.core import domain as d
 
-    joined = joined.copy()
-    if joined[d.TIMESTAMP].dt.tz is None:
-        joined[d.TIMESTAMP] = joined[d.TIMESTAMP].dt.tz_localize("UTC")
-    return joined.astype({column: events[column].dtype for column in joined.columns if column in events.columns})
+    typed = joined.astype({column: events[column].dtype for column in joined.columns if column in events.columns})
+    if joined[d.TIMESTAMP].dt.tz is None:  # astype refuses naive -> aware, and the copy is typed's own
+        typed[d.TIMESTAMP] = joined[d.TIMESTAMP].dt.tz_localize("UTC").astype(events[d.TIMESTAMP].dtype)
+    return typed
 
 
 def join_dataset(events, as_of, feast: FeastResource, spec, min_rows: int = 0):  # noqa: ANN001, ANN201
@@ -117,13 +117,13 @@ def join_dataset(events, as_of, feast: FeastResource, spec, min_rows: int = 0): 
     joined = store.get_historical_features(
         entity_df=labeled.reset_index(drop=True), features=store.get_feature_service(FEATURE_SERVICE)
     ).to_df()
-    answered = joined.loc[~_without_snapshot(joined)]
-    if len(answered) != len(labeled):
+    missing = len(labeled) - len(joined) + int(_without_snapshot(joined).sum())
+    if missing:
         raise dg.Failure(
-            f"Feast found a feature snapshot within the TTL ({FEATURE_TTL}) for {len(answered)} of {len(labeled)} "
+            f"Feast found no feature snapshot within the TTL ({FEATURE_TTL}) for {missing} of {len(labeled)} "
             "labeled events; refusing to build a silently smaller dataset"
         )
-    joined = canonical(_typed_like(answered, events))
+    joined = canonical(_typed_like(joined, events))
     joined[SPLIT] = assign_splits(joined, spec)
     return joined
 

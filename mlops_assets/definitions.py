@@ -14,11 +14,11 @@ from mlops_assets import (
     evaluation,
     features,
     ingestion,
-    monitoring,
     registry,
     training,
     validation,
 )
+from mlops_assets.monitoring import assets as monitoring
 from resources.profiles import build_resources
 from sensors.canary import canary_sensor
 from sensors.drift import drift_sensor

@@ -13,8 +13,8 @@ import json
 
 import dagster as dg
 
-from mlops_assets.check_history import completed_evaluations
-from mlops_assets.core.retrain_policy import Finding, RetrainEvent, bootstrap_event, retrain_events
+from mlops_assets.monitoring.check_history import completed_evaluations
+from mlops_assets.monitoring.retrain_policy import Finding, RetrainEvent, bootstrap_event, retrain_events
 from mlops_assets.run_tags import REASON_TAG, TRIGGER_TAG
 from resources.model_registry import ModelRegistryResource
 from sensors.jobs import RETRAIN_JOB

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from mlops_assets.cli.main import main
-from mlops_assets.core.drift_profile import ReferenceProfile
 from mlops_assets.core.generator import generate_day
+from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
 
 @pytest.fixture(scope="module")

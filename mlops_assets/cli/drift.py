@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlops_assets.core.drift_profile import ReferenceProfile
-    from mlops_assets.core.drift_report import DriftReport
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
+    from mlops_assets.monitoring.drift_report import DriftReport
 
 PROGRESS_ROWS = 1_000_000
 
@@ -84,8 +84,8 @@ def _read(path: str, columns: list[str]) -> pd.DataFrame:
 
 
 def _load_profile(path: str) -> ReferenceProfile:
-    from mlops_assets.core.drift import DriftInputError
-    from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.monitoring.drift import DriftInputError
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
     _existing(path)
     try:
@@ -134,7 +134,7 @@ def _columns(
     args: argparse.Namespace, source: tuple[str, list[str]], currents: list[tuple[str, list[str]]]
 ) -> list[str]:
     """The requested columns, or every column of the reference ``source`` that each current file also holds."""
-    from mlops_assets.core.drift import DriftInputError
+    from mlops_assets.monitoring.drift import DriftInputError
 
     if args.columns:
         columns = [c.strip() for c in args.columns.split(",") if c.strip()]
@@ -155,7 +155,7 @@ def _progress(big: bool, message: str) -> None:
 
 
 def _reports(args: argparse.Namespace) -> list[tuple[str, DriftReport]]:
-    from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
     started = time.perf_counter()
     currents = [(path, _columns_in(path)) for path in args.current]

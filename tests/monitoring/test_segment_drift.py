@@ -8,7 +8,7 @@ import pandas as pd
 
 from mlops_assets.core import domain as d
 from mlops_assets.core.generator import Scenario, generate_day
-from mlops_assets.segment_profiles import save_profiles, segment_drift
+from mlops_assets.monitoring.segment_profiles import save_profiles, segment_drift
 
 COLUMNS = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
 SHIFTED = "30-44"

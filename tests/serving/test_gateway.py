@@ -175,7 +175,7 @@ def test_every_prediction_is_logged_for_monitoring(serving):
 
 
 def test_the_prediction_drift_report_reads_the_scores_the_gateway_logged(serving):
-    from mlops_assets.monitoring import _logged_scores
+    from mlops_assets.monitoring.assets import _logged_scores
 
     _predict(serving, entity_ids=serving.entity_ids[:30])
     serving.stack.gateway.log.flush()

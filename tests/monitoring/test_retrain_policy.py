@@ -1,4 +1,4 @@
-from mlops_assets.core.retrain_policy import Finding, retrain_events
+from mlops_assets.monitoring.retrain_policy import Finding, retrain_events
 
 
 def _finding(day="2026-01-22", drifted=True, champion="3", report="data_drift_report"):
@@ -39,7 +39,7 @@ def test_concept_and_data_drift_of_one_champion_are_one_retrain_and_a_new_champi
 
 
 def test_the_first_model_is_trained_once_per_feature_version_and_never_beside_a_running_one():
-    from mlops_assets.core.retrain_policy import bootstrap_event
+    from mlops_assets.monitoring.retrain_policy import bootstrap_event
 
     assert bootstrap_event(None, None, 254, retrain_active=False).event_id == "bootstrap:features-254"
     assert bootstrap_event(None, None, None, retrain_active=False) is None, "no features yet"

@@ -17,7 +17,7 @@ def save_profiles(rows, columns: list[str], path: str):  # noqa: ANN001, ANN201 
     against that segment's variability instead of being diluted in the whole population.
     """
     from mlops_assets.core import domain as d
-    from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
     profile = ReferenceProfile.from_frame(rows[columns])
     profile.save(path)
@@ -39,7 +39,7 @@ def segment_drift(path: str, current, columns: list[str], alpha: float) -> dict[
     from pathlib import Path
 
     from mlops_assets.core import domain as d
-    from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
     verdicts = {}
     for segment, rows in current.groupby(d.SEGMENT, observed=True):

@@ -11,7 +11,8 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.drift import (
+from mlops_assets.core.generator import generate_day
+from mlops_assets.monitoring.drift import (
     CategoryCells,
     DriftInputError,
     categorical_effect,
@@ -22,8 +23,7 @@ from mlops_assets.core.drift import (
     kstwo_sf,
     subset_wasserstein,
 )
-from mlops_assets.core.drift_profile import ReferenceProfile
-from mlops_assets.core.generator import generate_day
+from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
 COLUMNS = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from mlops_assets.core.drift import EPSILON
+from mlops_assets.monitoring.drift import EPSILON
 
 
 @dataclass

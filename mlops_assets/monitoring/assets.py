@@ -12,7 +12,7 @@ import dagster as dg
 from mlops_assets.automation import NEW_CHAMPION, NEW_DAY, NEW_LABELS
 from mlops_assets.deployment import production_deployment
 from mlops_assets.metadata import OWNERS, fmt, records_table, sig
-from mlops_assets.monitoring_checks import (
+from mlops_assets.monitoring.checks import (
     CONCEPT_DRIFT_CHECK,
     DATA_DRIFT_CHECK,
     PREDICTION_DRIFT_CHECK,
@@ -20,10 +20,10 @@ from mlops_assets.monitoring_checks import (
     check_spec,
     verdict_check,
 )
-from mlops_assets.monitoring_metadata import leading, quality_metadata, report_result, segment_notes
+from mlops_assets.monitoring.metadata import leading, quality_metadata, report_result, segment_notes
+from mlops_assets.monitoring.segment_profiles import save_profiles, segment_drift
 from mlops_assets.partitions import DAYS
 from mlops_assets.registry import champion_model
-from mlops_assets.segment_profiles import save_profiles, segment_drift
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
 from resources.storage import LakeResource
@@ -129,7 +129,7 @@ def data_drift_report(
 ) -> dg.MaterializeResult:
     """Feature drift of one day's validated events against the champion's reference profile."""
     from mlops_assets.core import domain as d
-    from mlops_assets.core.drift_profile import ReferenceProfile
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
     day = context.partition_key
     version, path = champion_reference(lake, registry)
@@ -167,8 +167,8 @@ def prediction_drift_report(
     import pandas as pd
 
     from mlops_assets.core import domain as d
-    from mlops_assets.core.drift_profile import ReferenceProfile
     from mlops_assets.core.model_artifact import OnnxScorer
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
     day = context.partition_key
     version, path = champion_reference(lake, registry)
@@ -213,8 +213,8 @@ def feature_quality_report(
 ) -> dg.MaterializeResult:
     """Missing rates, out-of-range shares, unseen categories and schema changes of one raw day."""
     from mlops_assets.core import domain as d
-    from mlops_assets.core.drift_profile import ReferenceProfile
-    from mlops_assets.core.feature_quality import feature_quality
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
+    from mlops_assets.monitoring.feature_quality import feature_quality
 
     day = context.partition_key
     version, path = champion_reference(lake, registry)
@@ -251,9 +251,9 @@ def concept_drift_report(
     import pandas as pd
 
     from mlops_assets.core import domain as d
-    from mlops_assets.core.concept_drift import log_loss_per_row, page_hinkley, performance_drop
     from mlops_assets.core.model_artifact import OnnxScorer
     from mlops_assets.features import accepted_days, read_validated
+    from mlops_assets.monitoring.concept_drift import log_loss_per_row, page_hinkley, performance_drop
 
     version, _ = champion_reference(lake, registry)
     champion = registry.get_version(version)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from mlops_assets.metadata import fmt, png_image, records_table, sig
-from mlops_assets.monitoring_checks import verdict_check
+from mlops_assets.monitoring.checks import verdict_check
 
 DRIFT_COLUMNS = {
     "column": "string",
@@ -43,7 +43,7 @@ def by_strength(columns: list[dict]) -> list[dict]:
 
 def drift_headline(report: dict, notes: list[str]) -> str:
     """The verdict in two or three lines, key numbers to four significant digits, the effect-size chart inline."""
-    from mlops_assets.core.drift_plots import effect_size_png
+    from mlops_assets.monitoring.drift_plots import effect_size_png
 
     dataset, columns = report["dataset"], report.get("columns", [])
     ranked = by_strength(columns)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 from scipy import stats
 
-from mlops_assets.core.drift_profile import ReferenceProfile
+from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
 
 @dataclass

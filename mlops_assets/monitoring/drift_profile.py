@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from mlops_assets.core.drift import (
+from mlops_assets.monitoring.drift import (
     EPSILON,
     CategoryCells,
     ColumnProfile,
@@ -40,7 +40,7 @@ from mlops_assets.core.drift import (
     psi,
     subset_wasserstein,
 )
-from mlops_assets.core.drift_report import ColumnDrift, DriftReport, UntestableColumn
+from mlops_assets.monitoring.drift_report import ColumnDrift, DriftReport, UntestableColumn
 from resources import atomic
 
 CALIBRATION_ROWS = 20_000
