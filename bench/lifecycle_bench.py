@@ -77,9 +77,9 @@ def _launch_to_first_step(dagster_home: str) -> float:
 def _bare_fit(data_dir: str) -> float:
     code = (
         "import datetime as dt, pandas as pd\n"
-        "from mlops_assets.core.generator import generate_day\n"
+        "from mlops_assets.ingestion.generator import generate_day\n"
         "from mlops_assets.core import domain as d\n"
-        "from mlops_assets.core.model_artifact import train, to_onnx_bytes, Hyperparameters\n"
+        "from mlops_assets.training.model_artifact import train, to_onnx_bytes, Hyperparameters\n"
         "df = pd.concat([generate_day(dt.date(2026,1,1)+dt.timedelta(days=i)) for i in range(21)])\n"
         "to_onnx_bytes(train(d.encode(df), df[d.LABEL].to_numpy(), Hyperparameters()))\n"
     )

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mlops_assets import (
-    datasets,
-    deployment,
-    evaluation,
-    features,
-    ingestion,
-    registry,
-    training,
-    validation,
-)
+from mlops_assets.datasets import assets as datasets
+from mlops_assets.deployment import assets as deployment
+from mlops_assets.evaluation import assets as evaluation
+from mlops_assets.features import assets as features
+from mlops_assets.ingestion import assets as ingestion
 from mlops_assets.monitoring import assets as monitoring
+from mlops_assets.registry import assets as registry
+from mlops_assets.training import assets as training
+from mlops_assets.validation import assets as validation
 from resources.profiles import build_resources
 from sensors.canary import canary_sensor
 from sensors.drift import drift_sensor

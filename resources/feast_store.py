@@ -45,7 +45,7 @@ Here so that `feast plan` and `feast apply` in this folder see the code's defini
 `feast apply` would delete every registered object). Edits are overwritten.
 \"\"\"
 
-from mlops_assets.core.feature_definitions import build_repo
+from mlops_assets.features.feature_definitions import build_repo
 
 globals().update(build_repo({source}, offline_store={offline_store}))
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pydantic
 
-from mlops_assets.core.triton_repository import check_device
+from mlops_assets.deployment.triton_repository import check_device
 from mlops_assets.serving.prediction_log import PredictionLog
 from resources.triton_server import TritonResource
 

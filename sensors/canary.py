@@ -11,7 +11,7 @@ import datetime as dt
 
 import dagster as dg
 
-from mlops_assets.core.decision_policy import CanaryState, EvidencePolicy, decision_due
+from mlops_assets.deployment.decision_policy import CanaryState, EvidencePolicy, decision_due
 from mlops_assets.run_tags import REASON_TAG, TRIGGER_TAG
 from mlops_assets.serving.routing import Routing
 from resources.model_registry import ModelRegistryResource

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from mlops_assets.cli.main import main
-from mlops_assets.core.generator import generate_day
+from mlops_assets.ingestion.generator import generate_day
 from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
 

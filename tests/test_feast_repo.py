@@ -197,7 +197,7 @@ def test_a_password_that_did_not_come_from_the_environment_is_refused(tmp_path: 
 @pytest.mark.production
 @pytest.mark.slow
 def test_feast_cli_reads_the_postgres_registry_through_the_environment(new_database, tmp_path: Path, monkeypatch):  # noqa: F811
-    from mlops_assets.core.feature_definitions import build_repo
+    from mlops_assets.features.feature_definitions import build_repo
 
     secret = f"s3cr3t-{uuid.uuid4().hex[:8]}"  # trust auth ignores it; it must not reach the file
     url = new_database("feast").replace("postgresql://postgres@", f"postgresql+psycopg://postgres:{secret}@")

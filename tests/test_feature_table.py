@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.generator import generate_day
-from mlops_assets.core.schema import build_schema, split_valid
-from mlops_assets.features import read_validated, write_snapshots
+from mlops_assets.features.assets import read_validated, write_snapshots
+from mlops_assets.ingestion.generator import generate_day
 from mlops_assets.partitions import day_window
+from mlops_assets.validation.schema import build_schema, split_valid
 from resources.storage import LakeResource
 
 DAYS = ["2026-01-03", "2026-01-04", "2026-01-05"]

@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from mlops_assets.core.dataset_split import content_hash
+from mlops_assets.datasets.dataset_split import content_hash
 from tests.lifecycle_runs import build_downstream, ingest_days
 from tests.lifecycle_state import EXPECTED_ASSETS, ROWS_PER_DAY, Lifecycle
 

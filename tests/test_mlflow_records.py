@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.dataset_split import SPLIT
-from mlops_assets.core.feature_definitions import FEATURE_SERVICE
-from mlops_assets.core.model_artifact import OnnxScorer, sha256_bytes
-from mlops_assets.registry import APPROVER_TAGS
+from mlops_assets.datasets.dataset_split import SPLIT
+from mlops_assets.features.feature_definitions import FEATURE_SERVICE
+from mlops_assets.registry.assets import APPROVER_TAGS
+from mlops_assets.training.model_artifact import OnnxScorer, sha256_bytes
 from resources.mlflow_tracking import MlflowResource
 from tests.lifecycle_runs import build_downstream
 from tests.lifecycle_state import Lifecycle
@@ -282,7 +282,7 @@ def test_a_retry_ends_the_run_its_dead_predecessor_left_running(store: MlflowRes
 
 
 def test_a_trial_that_raises_is_reported_failed_before_the_study_stops(tmp_path: Path):
-    from mlops_assets.core.tuning import TrialOutcome, tune
+    from mlops_assets.training.tuning import TrialOutcome, tune
 
     rng = np.random.default_rng(0)
     features = rng.normal(size=(200, 3))

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from mlops_assets.cli.errors import EXIT_USAGE
 from mlops_assets.core import domain as d
-from mlops_assets.core.generator import FIRST_ID
+from mlops_assets.ingestion.generator import FIRST_ID
 from tests.lifecycle_runs import ingest_days
 from tests.test_cli import assert_one_line_error, mlops
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.dataset_split import SPLIT
-from mlops_assets.core.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
+from mlops_assets.datasets.dataset_split import SPLIT
+from mlops_assets.training.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
 from tests.lifecycle_runs import build_downstream
 from tests.lifecycle_state import Lifecycle
 

@@ -16,7 +16,7 @@ import pytest
 
 from mlops_assets.cli.demo import DRIFT_DAYS, FIRST_DAY, Loop
 from mlops_assets.cli.timeline import launched_by
-from mlops_assets.producer import land_days
+from mlops_assets.ingestion.producer import land_days
 from tests.webserver import PARTITIONS, RUNS, SENSORS, latest_metadata, query, webserver
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]

@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.dataset_split import SplitSpec, content_hash
-from mlops_assets.core.feature_definitions import FEATURE_TTL, build_repo
-from mlops_assets.core.generator import generate_day
-from mlops_assets.datasets import join_dataset
+from mlops_assets.datasets.assets import join_dataset
+from mlops_assets.datasets.dataset_split import SplitSpec, content_hash
+from mlops_assets.features.feature_definitions import FEATURE_TTL, build_repo
+from mlops_assets.ingestion.generator import generate_day
 from resources.feast_store import FeastResource
 
 pytestmark = pytest.mark.slow

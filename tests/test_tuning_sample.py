@@ -6,7 +6,7 @@ import dagster as dg
 import numpy as np
 import pytest
 
-from mlops_assets.core.tuning import sample_rows
+from mlops_assets.training.tuning import sample_rows
 from tests.lifecycle_runs import build_downstream
 from tests.lifecycle_state import Lifecycle
 

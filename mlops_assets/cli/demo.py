@@ -20,8 +20,8 @@ import dagster as dg
 from mlops_assets.cli.timeline import TimelineRow, collapse, run_timeline
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.dagster_home import ensure_dagster_home
+from mlops_assets.ingestion.producer import land_days
 from mlops_assets.monitoring.check_history import completed_evaluations
-from mlops_assets.producer import land_days
 from mlops_assets.run_tags import TRIGGER_TAG
 from resources.profiles import data_dir, project_root, resolved
 

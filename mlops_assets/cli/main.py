@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from mlops_assets.cli.errors import EXIT_USAGE, UserError
-from mlops_assets.core.scenarios import Scenario
+from mlops_assets.ingestion.scenarios import Scenario
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _land(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from mlops_assets.producer import land_days
+    from mlops_assets.ingestion.producer import land_days
 
     try:
         start = dt.date.fromisoformat(args.start)

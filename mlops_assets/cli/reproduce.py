@@ -82,11 +82,11 @@ def reproduce(version: str | int, resources: dict[str, Any]) -> Reproduction:
     import pandas as pd
 
     from mlops_assets.core import domain as d
-    from mlops_assets.core.dataset_split import SPLIT, SplitSpec, content_hash
-    from mlops_assets.core.environment import package_versions
-    from mlops_assets.core.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
-    from mlops_assets.datasets import join_dataset
-    from mlops_assets.features import read_validated
+    from mlops_assets.datasets.assets import join_dataset
+    from mlops_assets.datasets.dataset_split import SPLIT, SplitSpec, content_hash
+    from mlops_assets.features.assets import read_validated
+    from mlops_assets.training.environment import package_versions
+    from mlops_assets.training.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
 
     lake, registry = resources["lake"], resources["registry"]
     record = _registered_version(registry, version)

@@ -10,7 +10,7 @@ import json
 import dagster as dg
 
 from mlops_assets.automation import NEW_CHAMPION, NEW_DAY, NEW_LABELS
-from mlops_assets.deployment import production_deployment
+from mlops_assets.deployment.assets import production_deployment
 from mlops_assets.metadata import OWNERS, fmt, records_table, sig
 from mlops_assets.monitoring.checks import (
     CONCEPT_DRIFT_CHECK,
@@ -23,7 +23,7 @@ from mlops_assets.monitoring.checks import (
 from mlops_assets.monitoring.metadata import leading, quality_metadata, report_result, segment_notes
 from mlops_assets.monitoring.segment_profiles import save_profiles, segment_drift
 from mlops_assets.partitions import DAYS
-from mlops_assets.registry import champion_model
+from mlops_assets.registry.assets import champion_model
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
 from resources.storage import LakeResource
@@ -59,7 +59,7 @@ def champion_reference(lake: LakeResource, registry: ModelRegistryResource) -> t
 def reference_profile(lake: LakeResource, registry: ModelRegistryResource) -> dg.MaterializeResult:
     """Sorted samples, category counts, null rates and calibrated thresholds of the champion's training rows."""
     from mlops_assets.core import domain as d
-    from mlops_assets.core.model_artifact import OnnxScorer
+    from mlops_assets.training.model_artifact import OnnxScorer
 
     version, path = champion_reference(lake, registry)
     champion = registry.get_version(version)
@@ -82,7 +82,7 @@ def _dataset_split(lake: LakeResource, version: str, split: str, columns: list[s
     """One split of a stored dataset (``columns`` only, if given), filtered as read: the rest never loads."""
     import pandas as pd
 
-    from mlops_assets.core.dataset_split import SPLIT
+    from mlops_assets.datasets.dataset_split import SPLIT
 
     path = lake.path("datasets", version, "dataset.parquet")
     return pd.read_parquet(path, columns=columns, filters=[(SPLIT, "==", split)])
@@ -167,8 +167,8 @@ def prediction_drift_report(
     import pandas as pd
 
     from mlops_assets.core import domain as d
-    from mlops_assets.core.model_artifact import OnnxScorer
     from mlops_assets.monitoring.drift_profile import ReferenceProfile
+    from mlops_assets.training.model_artifact import OnnxScorer
 
     day = context.partition_key
     version, path = champion_reference(lake, registry)
@@ -251,9 +251,9 @@ def concept_drift_report(
     import pandas as pd
 
     from mlops_assets.core import domain as d
-    from mlops_assets.core.model_artifact import OnnxScorer
-    from mlops_assets.features import accepted_days, read_validated
+    from mlops_assets.features.assets import accepted_days, read_validated
     from mlops_assets.monitoring.concept_drift import log_loss_per_row, page_hinkley, performance_drop
+    from mlops_assets.training.model_artifact import OnnxScorer
 
     version, _ = champion_reference(lake, registry)
     champion = registry.get_version(version)

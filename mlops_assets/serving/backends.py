@@ -45,7 +45,7 @@ class FeastFeatures:
     def __init__(self, store: Any) -> None:
         from feast.infra.provider import get_provider
 
-        from mlops_assets.core.feature_definitions import FEATURE_SERVICE
+        from mlops_assets.features.feature_definitions import FEATURE_SERVICE
 
         self._store = store
         self._config = store.config

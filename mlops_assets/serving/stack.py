@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mlops_assets.cli.errors import UserError
 from mlops_assets.core.artifacts import BASELINE_MODEL, CHURN_MODEL
-from mlops_assets.core.triton_repository import write_baseline_model
+from mlops_assets.deployment.triton_repository import write_baseline_model
 from mlops_assets.serving.app import create_app
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer
 from mlops_assets.serving.gateway import Gateway
@@ -35,7 +35,7 @@ def feature_reader(feast: FeastResource) -> FeastFeatures:
     """
     from feast.errors import FeatureServiceNotFoundException
 
-    from mlops_assets.core.feature_definitions import FEATURE_SERVICE
+    from mlops_assets.features.feature_definitions import FEATURE_SERVICE
 
     try:
         return FeastFeatures(feast.store())

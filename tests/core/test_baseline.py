@@ -5,7 +5,7 @@ from sklearn.metrics import roc_auc_score
 
 from mlops_assets.core import domain as d
 from mlops_assets.core.baseline import baseline_scores
-from mlops_assets.core.generator import generate_day
+from mlops_assets.ingestion.generator import generate_day
 
 
 def test_the_fallback_baseline_is_better_than_chance_and_near_the_base_rate():

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.generator import generate_day
-from mlops_assets.core.model_artifact import Hyperparameters, OnnxScorer, to_onnx_bytes, train
+from mlops_assets.ingestion.generator import generate_day
 from mlops_assets.monitoring.concept_drift import log_loss_per_row, page_hinkley, performance_drop
+from mlops_assets.training.model_artifact import Hyperparameters, OnnxScorer, to_onnx_bytes, train
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.features import accepted_days, read_validated
+from mlops_assets.features.assets import accepted_days, read_validated
 from tests.lifecycle_runs import auto_approval, build_downstream, ingest_days
 from tests.lifecycle_state import DOWNSTREAM
 
@@ -25,7 +25,7 @@ def test_new_labels_are_counted_from_the_days_since_training_alone(defs, instanc
         read.append(days)
         return read_validated(lake, days, columns)
 
-    monkeypatch.setattr("mlops_assets.features.read_validated", spy)
+    monkeypatch.setattr("mlops_assets.features.assets.read_validated", spy)
     result = build_downstream(defs, instance, selection=dg.AssetSelection.assets("concept_drift_report"), quiet=True)
 
     as_of = pd.Timestamp(registry.version_by_alias("champion").tags["data.as_of"])

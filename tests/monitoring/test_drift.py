@@ -11,7 +11,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.generator import generate_day
+from mlops_assets.ingestion.generator import generate_day
 from mlops_assets.monitoring.drift import (
     CategoryCells,
     DriftInputError,

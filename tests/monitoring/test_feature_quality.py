@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.generator import generate_day
+from mlops_assets.ingestion.generator import generate_day
 from mlops_assets.monitoring.drift_profile import ReferenceProfile
 from mlops_assets.monitoring.feature_quality import feature_quality
 

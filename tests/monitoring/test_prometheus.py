@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.generator import Scenario, generate_day
+from mlops_assets.ingestion.generator import Scenario, generate_day
 from mlops_assets.monitoring.assets import export_monitoring_metrics
 from mlops_assets.monitoring.drift_profile import ReferenceProfile
 from mlops_assets.serving.app import create_app

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.generator import Scenario, generate_day
+from mlops_assets.ingestion.generator import Scenario, generate_day
 from mlops_assets.monitoring.segment_profiles import save_profiles, segment_drift
 
 COLUMNS = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]

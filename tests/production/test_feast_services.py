@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.feature_definitions import FEATURE_SERVICE, build_repo
-from mlops_assets.core.generator import generate_day
+from mlops_assets.features.feature_definitions import FEATURE_SERVICE, build_repo
+from mlops_assets.ingestion.generator import generate_day
 from resources.feast_store import FeastResource
 from tests.production.conftest import REDIS
 

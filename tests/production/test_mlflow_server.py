@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.generator import generate_day
-from mlops_assets.core.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
+from mlops_assets.ingestion.generator import generate_day
+from mlops_assets.training.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
 from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
 

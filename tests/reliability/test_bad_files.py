@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.folder_source import FolderSourceError, read_folder
-from mlops_assets.core.generator import generate_day
-from mlops_assets.core.schema import REASONS, build_schema, split_valid
+from mlops_assets.ingestion.folder_source import FolderSourceError, read_folder
+from mlops_assets.ingestion.generator import generate_day
+from mlops_assets.validation.schema import REASONS, build_schema, split_valid
 
 pytestmark = pytest.mark.reliability
 DAY = dt.date(2026, 1, 5)

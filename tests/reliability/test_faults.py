@@ -104,7 +104,7 @@ def test_every_server_we_start_binds_loopback_by_default(tmp_path):
         assert flag in command
     serve = build_parser().parse_args(["serve"])
     assert serve.host == "127.0.0.1"
-    dev = (project_root() / "mlops_assets" / "cli.py").read_text()
+    dev = (project_root() / "mlops_assets" / "cli" / "main.py").read_text()
     assert '"dev", "-w", workspace, "-h", "127.0.0.1"' in dev
     assert "--host 127.0.0.1" in (project_root() / "Makefile").read_text()
 

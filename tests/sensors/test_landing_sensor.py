@@ -7,8 +7,8 @@ import datetime as dt
 import dagster as dg
 import pytest
 
+from mlops_assets.ingestion.producer import land_days
 from mlops_assets.partitions import DAYS, RANGE_END, RANGE_START
-from mlops_assets.producer import land_days
 from resources.landing import LandingResource
 from sensors.landing import landing_sensor
 

@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.model_artifact import OnnxScorer
 from mlops_assets.core.traffic import CHALLENGER
+from mlops_assets.training.model_artifact import OnnxScorer
 from tests.lifecycle_state import feature_row
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ def test_gateway_predictions_equal_the_in_process_model_on_the_same_online_featu
     body = _predict(serving, entity_ids=ids).json()
     resources = serving.defs.resources
     features = resources["feast"].store()
-    from mlops_assets.core.feature_definitions import FEATURE_SERVICE
+    from mlops_assets.features.feature_definitions import FEATURE_SERVICE
 
     frame = pd.DataFrame(
         features.get_online_features(

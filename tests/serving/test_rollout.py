@@ -9,9 +9,9 @@ import pytest
 
 from mlops_assets.core import domain as d
 from mlops_assets.core.artifacts import ArtifactIntegrityError
-from mlops_assets.core.generator import generate_day
-from mlops_assets.core.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
-from mlops_assets.core.triton_repository import write_model_version
+from mlops_assets.deployment.triton_repository import write_model_version
+from mlops_assets.ingestion.generator import generate_day
+from mlops_assets.training.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
 from tests.lifecycle_runs import build_downstream
 
 pytestmark = pytest.mark.slow

@@ -30,22 +30,22 @@ from tritonclient.grpc import model_config_pb2 as mc
 
 from mlops_assets.core import domain as d
 from mlops_assets.core.baseline import baseline_scores
-from mlops_assets.core.generator import generate_day
-from mlops_assets.core.model_artifact import (
-    INPUT_NAME,
-    PROBABILITY_OUTPUT,
-    Hyperparameters,
-    sha256_bytes,
-    to_onnx_bytes,
-    train,
-)
-from mlops_assets.core.triton_repository import (
+from mlops_assets.deployment.triton_repository import (
     BASELINE_MODEL,
     CHURN_MODEL,
     render_config,
     write_baseline_model,
     write_config,
     write_model_version,
+)
+from mlops_assets.ingestion.generator import generate_day
+from mlops_assets.training.model_artifact import (
+    INPUT_NAME,
+    PROBABILITY_OUTPUT,
+    Hyperparameters,
+    sha256_bytes,
+    to_onnx_bytes,
+    train,
 )
 from resources.profiles import production_resources, project_root
 from resources.serving import ServingResource
@@ -243,7 +243,7 @@ def test_the_production_profile_takes_the_device_from_mlops_triton_device(monkey
 
 
 def test_the_asset_writes_the_gpu_repository_and_records_the_device(tmp_path, model_bytes):
-    from mlops_assets.deployment import triton_model_repository
+    from mlops_assets.deployment.assets import triton_model_repository
     from resources.mlflow_tracking import MlflowResource
     from resources.model_registry import ModelRegistryResource
 

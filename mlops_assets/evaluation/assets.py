@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from mlops_assets.datasets import load_current_dataset
+from mlops_assets.datasets.assets import load_current_dataset
 from mlops_assets.metadata import OWNERS, png_markdown
-from mlops_assets.training import dataset_name, load_candidate, trained_model
+from mlops_assets.training.assets import dataset_name, load_candidate, trained_model
 from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
 from resources.storage import LakeResource
@@ -37,7 +37,7 @@ class EvaluationConfig(dg.Config):
 
 def _scores(model_bytes: bytes, frame: "pd.DataFrame") -> "np.ndarray":
     from mlops_assets.core import domain as d
-    from mlops_assets.core.model_artifact import OnnxScorer
+    from mlops_assets.training.model_artifact import OnnxScorer
 
     return OnnxScorer(model_bytes).predict_proba(d.encode(frame))
 
@@ -45,9 +45,9 @@ def _scores(model_bytes: bytes, frame: "pd.DataFrame") -> "np.ndarray":
 def _compare(models: dict[str, bytes], dataset: "pd.DataFrame", threshold: float) -> tuple[dict, dict]:
     """Each model's quality per split, fairness, latency and segments, and its out-of-time ROC inputs."""
     from mlops_assets.core import domain as d
-    from mlops_assets.core.dataset_split import SPLIT
-    from mlops_assets.core.model_artifact import OnnxScorer
-    from mlops_assets.core.quality_metrics import by_segment, fairness, latency_ms, quality
+    from mlops_assets.datasets.dataset_split import SPLIT
+    from mlops_assets.evaluation.quality_metrics import by_segment, fairness, latency_ms, quality
+    from mlops_assets.training.model_artifact import OnnxScorer
 
     report: dict[str, dict] = {}
     curves = {}

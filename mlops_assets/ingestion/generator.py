@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.scenarios import Scenario
+from mlops_assets.ingestion.scenarios import Scenario
 
 __all__ = ["Scenario", "generate_day"]
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.split_spec import SplitSpec
+from mlops_assets.datasets.split_spec import SplitSpec
 
 __all__ = ["SPLIT", "SplitSpec", "assign_splits", "canonical", "content_hash"]
 

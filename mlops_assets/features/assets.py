@@ -20,16 +20,16 @@ def _definitions_fingerprint() -> str:
     """The code version of everything Feast-defined: a hash of the modules that define the features.
 
     Editing a feature view, a field or the on-demand transformation changes it, so Dagster marks the
-    registry and everything that read features as stale, and ``mlops refresh`` recomputes just those.
+    registry and everything that read features as stale, and automation recomputes just those.
     Read from source files (no Feast import), so Definitions stay fast to load.
     """
     import hashlib
     from pathlib import Path
 
-    core = Path(__file__).parent / "core"
+    package = Path(__file__).parents[1]
     digest = hashlib.sha256()
-    for name in ("feature_definitions.py", "domain.py"):
-        digest.update((core / name).read_bytes())
+    for source in (package / "features" / "feature_definitions.py", package / "core" / "domain.py"):
+        digest.update(source.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -155,7 +155,7 @@ def feature_store_registry(feast: FeastResource) -> dg.MaterializeResult:
     The repo folder holds the `feature_store.yaml` the store is built from, so `feast feature-views list`,
     `feast feature-services list` or `feast ui` run there show what this asset applied.
     """
-    from mlops_assets.core.feature_definitions import FEATURE_SERVICE, build_repo
+    from mlops_assets.features.feature_definitions import FEATURE_SERVICE, build_repo
 
     store = feast.store()
     objects = build_repo(feast.source_path, feast.offline_store)

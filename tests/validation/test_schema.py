@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlops_assets.core import domain as d
-from mlops_assets.core.generator import Scenario, generate_day
-from mlops_assets.core.schema import REASONS, ValidationOutcome, build_schema, split_valid
+from mlops_assets.ingestion.generator import Scenario, generate_day
+from mlops_assets.validation.schema import REASONS, ValidationOutcome, build_schema, split_valid
 
 DAY = dt.date(2026, 1, 5)
 START = pd.Timestamp(DAY, tz="UTC")

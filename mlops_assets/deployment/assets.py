@@ -11,9 +11,9 @@ import dagster as dg
 from pydantic import Field
 
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
-from mlops_assets.core.canary import CanaryPolicy
+from mlops_assets.deployment.canary import CanaryPolicy
 from mlops_assets.metadata import OWNERS
-from mlops_assets.registry import PromotionConfig, apply_gate, registered_model
+from mlops_assets.registry.assets import PromotionConfig, apply_gate, registered_model
 from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
@@ -27,7 +27,7 @@ def triton_model_repository(registry: ModelRegistryResource, serving: ServingRes
     Written for ``serving.device``: the Python backend on CPU, or Triton's onnxruntime backend with the
     models sharing one GPU (``MLOPS_TRITON_DEVICE=gpu`` in production).
     """
-    from mlops_assets.core.triton_repository import (
+    from mlops_assets.deployment.triton_repository import (
         CHURN_MODEL,
         write_baseline_model,
         write_config,
@@ -128,7 +128,7 @@ class ProductionConfig(PromotionConfig):
 
 
 def _arm_stats(log: "object", salt: str):  # noqa: ANN202
-    from mlops_assets.core.canary import ArmStats
+    from mlops_assets.deployment.canary import ArmStats
 
     arms = {"champion": ArmStats(), "challenger": ArmStats()}
     if getattr(log, "empty", True) or "salt" not in log.columns:
@@ -194,7 +194,7 @@ def production_deployment(
     nothing refused keeps receiving traffic; one awaiting approval keeps its canary share until a person
     approves (``mlops approve VERSION --by NAME``, or this asset launched with ``approved_by``).
     """
-    from mlops_assets.core.canary import PROMOTE, ROLLBACK, CanaryVerdict, evaluate
+    from mlops_assets.deployment.canary import PROMOTE, ROLLBACK, CanaryVerdict, evaluate
     from mlops_assets.serving.routing import Routing
 
     run_id = context.run.run_id

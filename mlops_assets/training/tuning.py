@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlops_assets.core.model_artifact import Hyperparameters, classifier
+from mlops_assets.training.model_artifact import Hyperparameters, classifier
 
 METRICS = ("roc_auc", "log_loss")
 STAGES = (0.25, 0.5, 1.0)

@@ -5,9 +5,9 @@ import datetime as dt
 import dagster as dg
 from pydantic import Field
 
-from mlops_assets.core.model_artifact import Hyperparameters
-from mlops_assets.datasets import load_current_dataset, training_dataset
+from mlops_assets.datasets.assets import load_current_dataset, training_dataset
 from mlops_assets.metadata import OWNERS
+from mlops_assets.training.model_artifact import Hyperparameters
 from resources.mlflow_tracking import MlflowResource
 from resources.storage import LakeResource
 from resources.tuning import TuningResource
@@ -50,7 +50,7 @@ class TrainingConfig(dg.Config):
 
 def load_candidate(lake: LakeResource) -> tuple[bytes, dict]:
     """The newest trained model's bytes (hash-verified) and its record."""
-    from mlops_assets.core.model_artifact import sha256_bytes
+    from mlops_assets.training.model_artifact import sha256_bytes
 
     record = lake.read_json("models", "candidate.json")
     data = lake.path("models", record["sha256"], MODEL_FILE).read_bytes()
@@ -103,9 +103,10 @@ def trained_model(
     import numpy as np
 
     from mlops_assets.core import domain as d
-    from mlops_assets.core.dataset_split import SPLIT
-    from mlops_assets.core.environment import hardware, package_versions
-    from mlops_assets.core.model_artifact import (
+    from mlops_assets.datasets.dataset_split import SPLIT
+    from mlops_assets.evaluation.quality_metrics import quality
+    from mlops_assets.training.environment import hardware, package_versions
+    from mlops_assets.training.model_artifact import (
         ARTIFACT_FORMAT,
         OnnxScorer,
         input_example,
@@ -115,7 +116,6 @@ def trained_model(
         to_onnx_bytes,
         train,
     )
-    from mlops_assets.core.quality_metrics import quality
 
     dataset, manifest = load_current_dataset(lake)
     params = config.hyperparameters()
@@ -211,7 +211,7 @@ def trained_model(
 def _tune(context, config: TrainingConfig, splits: dict, tuning: TuningResource, mlflow: MlflowResource, run_id: str):  # noqa: ANN001, ANN202
     """Continue the model's Optuna study; every trial becomes an MLflow child run of this training run."""
     from mlops_assets.core import domain as d
-    from mlops_assets.core.tuning import TrialOutcome, sample_rows, tune
+    from mlops_assets.training.tuning import TrialOutcome, sample_rows, tune
 
     def log_trial(outcome: TrialOutcome) -> None:
         mlflow.child_run(

@@ -10,7 +10,7 @@ from typing import Literal
 import dagster as dg
 from pydantic import Field, field_validator
 
-from mlops_assets.core.scenarios import Scenario
+from mlops_assets.ingestion.scenarios import Scenario
 from mlops_assets.metadata import OWNERS, table_metadata
 from mlops_assets.partitions import DAYS, day_window
 from resources.landing import LandingResource
@@ -55,8 +55,8 @@ def raw_churn_events(
     Each day's materialization carries that day's own row count, schema and preview, also when one run
     ingests many days.
     """
-    from mlops_assets.core.folder_source import read_folder
-    from mlops_assets.core.generator import Scenario, generate_day
+    from mlops_assets.ingestion.folder_source import read_folder
+    from mlops_assets.ingestion.generator import Scenario, generate_day
 
     total = 0
     for key in context.partition_keys:

@@ -7,9 +7,9 @@ import dagster as dg
 from pydantic import Field
 
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
-from mlops_assets.core.promotion import Approval, GatePolicy, decide
-from mlops_assets.evaluation import model_evaluation
+from mlops_assets.evaluation.assets import model_evaluation
 from mlops_assets.metadata import OWNERS
+from mlops_assets.registry.promotion import Approval, GatePolicy, decide
 from mlops_assets.run_tags import REASON_TAG, TRIGGER_TAG
 from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from mlops_assets.core import domain as d
-from mlops_assets.core import generator
-from mlops_assets.core.generator import TRAIT_SHARES, Scenario, customer_traits, generate_day
+from mlops_assets.ingestion import generator
+from mlops_assets.ingestion.generator import TRAIT_SHARES, Scenario, customer_traits, generate_day
 
 DAY = dt.date(2026, 1, 5)
 STABLE = ["plan", "payment_method", "device_type", d.SEGMENT]

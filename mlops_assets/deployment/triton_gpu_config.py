@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from mlops_assets.core import baseline
 from mlops_assets.core import domain as d
-from mlops_assets.core.model_artifact import INPUT_NAME, PROBABILITY_OUTPUT
+from mlops_assets.training.model_artifact import INPUT_NAME, PROBABILITY_OUTPUT
 
 BACKEND = "onnxruntime"
 GPU_INSTANCES = 2

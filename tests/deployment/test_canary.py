@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mlops_assets.core.canary import CONTINUE, PROMOTE, ROLLBACK, ArmStats, CanaryPolicy, evaluate
+from mlops_assets.deployment.canary import CONTINUE, PROMOTE, ROLLBACK, ArmStats, CanaryPolicy, evaluate
 
 
 def _arm(rng, requests, error_rate=0.0, latency_ms=1.0, score_mean=0.15, accuracy=None):

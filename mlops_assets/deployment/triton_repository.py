@@ -26,9 +26,9 @@ from typing import Literal, cast
 
 from mlops_assets.core import baseline
 from mlops_assets.core import domain as d
-from mlops_assets.core import triton_gpu_config as gpu
 from mlops_assets.core.artifacts import BASELINE_MODEL, CHURN_MODEL, ArtifactIntegrityError, verify_sha256
-from mlops_assets.core.model_artifact import INPUT_NAME, PROBABILITY_OUTPUT
+from mlops_assets.deployment import triton_gpu_config as gpu
+from mlops_assets.training.model_artifact import INPUT_NAME, PROBABILITY_OUTPUT
 
 SHA_FILE = "sha256"
 Device = Literal["cpu", "gpu"]

@@ -17,7 +17,7 @@ from resources.storage import LakeResource
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlops_assets.core.schema import ValidationOutcome
+    from mlops_assets.validation.schema import ValidationOutcome
 
 VALIDATED = dg.AssetKey("validated_events")
 QUARANTINED = dg.AssetKey("quarantined_events")
@@ -46,7 +46,7 @@ def _record_day(
     summary: dict[str, object],
 ) -> None:
     """Attach one day's verdict, counts, schema and lineage to that day's two materializations."""
-    from mlops_assets.core.schema import REASONS
+    from mlops_assets.validation.schema import REASONS
 
     verdict = {
         "accepted": dg.MetadataValue.bool(bool(summary["accepted"])),
@@ -126,7 +126,7 @@ def validate_events(
     Each day's materializations carry that day's own counts, rejection rate and verdict, also when one run
     validates many days.
     """
-    from mlops_assets.core.schema import build_schema, split_valid  # pandera is slow to import
+    from mlops_assets.validation.schema import build_schema, split_valid  # pandera is slow to import
 
     days: dict[str, dict[str, object]] = {}
     for key in context.partition_keys:

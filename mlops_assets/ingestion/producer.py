@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mlops_assets.core.generator import POPULATION
+from mlops_assets.ingestion.generator import POPULATION
 from resources.landing import LandingResource
 
 
@@ -27,7 +27,7 @@ def land_days(
 
     Each day holds ``rows_per_day`` distinct customers out of ``population``.
     """
-    from mlops_assets.core.generator import Scenario, generate_day
+    from mlops_assets.ingestion.generator import Scenario, generate_day
 
     days = []
     for offset in range(count):

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from pydantic import Field
 
-from mlops_assets.core.split_spec import SplitSpec
-from mlops_assets.features import accepted_days, customer_feature_table, feature_store_registry, read_validated
+from mlops_assets.datasets.split_spec import SplitSpec
+from mlops_assets.features.assets import accepted_days, customer_feature_table, feature_store_registry, read_validated
 from mlops_assets.metadata import OWNERS, column_lineage, derived_sources, table_metadata
 from resources.feast_store import FeastResource
 from resources.storage import LakeResource
@@ -28,7 +28,7 @@ def dataset_lineage(columns: "Iterable[str]") -> dict[str, list[tuple[str, str]]
     segment and join keys from the validated events; the split from the event time.
     """
     from mlops_assets.core import domain as d
-    from mlops_assets.core.dataset_split import SPLIT
+    from mlops_assets.datasets.dataset_split import SPLIT
 
     features, events = "customer_feature_table", "validated_events"
     derived = derived_sources()
@@ -104,8 +104,8 @@ def join_dataset(events, as_of, feast: FeastResource, spec, min_rows: int = 0): 
     code that built it.
     """
     from mlops_assets.core import domain as d
-    from mlops_assets.core.dataset_split import SPLIT, assign_splits, canonical
-    from mlops_assets.core.feature_definitions import FEATURE_SERVICE, FEATURE_TTL
+    from mlops_assets.datasets.dataset_split import SPLIT, assign_splits, canonical
+    from mlops_assets.features.feature_definitions import FEATURE_SERVICE, FEATURE_TTL
 
     labeled = events.loc[events[d.LABEL_TIMESTAMP] <= as_of, [d.ENTITY, d.TIMESTAMP, d.LABEL, d.SEGMENT]]
     if len(labeled) < min_rows:
@@ -149,8 +149,8 @@ def training_dataset(
     train / validation / out-of-time test, and the table is stored under its content hash.
     """
     from mlops_assets.core import domain as d
-    from mlops_assets.core.dataset_split import SPLIT, content_hash
-    from mlops_assets.core.feature_definitions import FEATURE_SERVICE
+    from mlops_assets.datasets.dataset_split import SPLIT, content_hash
+    from mlops_assets.features.feature_definitions import FEATURE_SERVICE
 
     days, _ = accepted_days(lake)
     events = read_validated(lake, days)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_assets.core.promotion import Approval, GatePolicy, decide
+from mlops_assets.registry.promotion import Approval, GatePolicy, decide
 
 METRIC = "oot_roc_auc"
 # Binary fractions, so "gain == margin" is exact and the boundary really is tested.

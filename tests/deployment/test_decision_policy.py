@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from mlops_assets.core.decision_policy import CanaryState, EvidencePolicy, decision_due
+from mlops_assets.deployment.decision_policy import CanaryState, EvidencePolicy, decision_due
 
 NOW = dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC)
 POLICY = EvidencePolicy(min_requests=200, max_canary_seconds=600)
