@@ -38,6 +38,24 @@ class Hyperparameters:
     seed: int = 42
 
 
+FIT_THREADS = 1
+"""OpenMP threads a fit (or a tuning study) may use.
+
+The trees are the same with any number (histograms are built per feature; measured: one and two threads give
+byte-identical artifacts). On the shared two-core machines here, two OpenMP threads spin-waiting on each other
+made a 180,000-row fit take 20-59 s instead of 5 s whenever another process was busy, as the daemon, the
+gateway and other runs always are in the demo; one thread costs about 30% on an idle machine. Parallel
+tuning trials (``tuning_parallelism``) run in threads of their own.
+"""
+
+
+def fit_threads():  # noqa: ANN201 - threadpoolctl's context manager
+    """Limit OpenMP to ``FIT_THREADS`` in this process while the context is open (whichever thread fits)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=FIT_THREADS, user_api="openmp")
+
+
 def classifier(params: Hyperparameters, **overrides: object):  # noqa: ANN201 - sklearn type
     """The one classifier tuning trials and the final fit both build, so the tuned model is the one shipped.
 
@@ -61,8 +79,9 @@ def classifier(params: Hyperparameters, **overrides: object):  # noqa: ANN201 - 
 
 
 def train(features: np.ndarray, labels: np.ndarray, params: Hyperparameters):  # noqa: ANN201 - sklearn type
-    """Fit ``classifier(params)`` on every given row."""
-    return classifier(params).fit(features, labels)
+    """Fit ``classifier(params)`` on every given row, with ``FIT_THREADS`` OpenMP threads."""
+    with fit_threads():
+        return classifier(params).fit(features, labels)
 
 
 def to_onnx_bytes(model: object) -> bytes:

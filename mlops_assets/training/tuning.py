@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlops_assets.training.model_artifact import Hyperparameters, classifier
+from mlops_assets.training.model_artifact import Hyperparameters, classifier, fit_threads
 
 METRICS = ("roc_auc", "log_loss")
 STAGES = (0.25, 0.5, 1.0)
@@ -153,7 +153,8 @@ def tune(
         _report(on_trial, trial.number, params, value, "complete", started, len(STAGES))
         return value
 
-    study.optimize(objective, n_trials=trials, timeout=timeout_s, n_jobs=parallelism)
+    with fit_threads():  # process-wide, so set once around every trial's fits rather than per trial
+        study.optimize(objective, n_trials=trials, timeout=timeout_s, n_jobs=parallelism)
     mine = [t for t in study.trials if t.user_attrs.get(RUN_ATTR) == run_id]
     complete = [t for t in mine if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
