@@ -69,7 +69,7 @@ def _shoot(page: object, url: str, name: str, wait_for: str, settle_ms: int = 2_
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from resources.triton_server import free_port
+    from mlops_assets.serving.triton_process import free_port
 
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:

@@ -36,10 +36,10 @@ DEFINITIONS_FILE = "churn_feature_repo.py"
 """Re-exports the code's Feast objects, so ``feast plan`` / ``feast apply`` in the folder change nothing.
 
 Without it ``feast apply`` there would find no definitions and delete every registered object (and the
-online tables); the definitions themselves stay in ``mlops_assets/core/feature_definitions.py``.
+online tables); the definitions themselves stay in ``mlops_assets/features/feature_definitions.py``.
 """
 DEFINITIONS_TEMPLATE = """\
-\"\"\"Written by resources/feast_store.py: the Feast objects of mlops_assets/core/feature_definitions.py.
+\"\"\"Written by resources/feast_store.py: the Feast objects of mlops_assets/features/feature_definitions.py.
 
 Here so that `feast plan` and `feast apply` in this folder see the code's definitions (without them,
 `feast apply` would delete every registered object). Edits are overwritten.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from resources.triton_server import free_port
+from mlops_assets.serving.triton_process import free_port
 
 
 def answers(url: str) -> bool:

@@ -18,8 +18,8 @@ import pytest
 
 from mlops_assets.cli.errors import EXIT_USAGE
 from mlops_assets.serving.routing import Routing
+from mlops_assets.serving.triton_process import free_port
 from resources.profiles import embedded_resources
-from resources.triton_server import free_port
 
 MLOPS = str(Path(sys.executable).with_name("mlops"))
 RUN_THE_DEMO = "run `mlops demo` first"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from mlops_assets.serving.triton_process import free_port
 from resources.profiles import project_root
-from resources.triton_server import free_port
 
 SENSORS = """query { sensorsOrError(repositorySelector: {repositoryLocationName: "mlops",
   repositoryName: "__repository__"}) { __typename ... on Sensors { results { name sensorState { status } } } } }"""

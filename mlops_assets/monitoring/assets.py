@@ -94,8 +94,8 @@ def export_monitoring_metrics(lake: LakeResource, serving: ServingResource) -> N
     Built from the newest day rather than the run's own, so a backfill of an old day does not overwrite
     what today's report says.
     """
+    from mlops_assets.serving.metrics import MonitoringMetrics
     from resources import atomic
-    from resources.metrics import MonitoringMetrics
 
     def newest(folder: str) -> dict | None:
         days = sorted(lake.path("monitoring", folder).glob("*.json"))

@@ -28,9 +28,9 @@ from mlops_assets.serving.backends import (
     OnlineStoreUnavailable,
     UnknownEntities,
 )
+from mlops_assets.serving.metrics import GatewayMetrics
 from mlops_assets.serving.prediction_log import PredictionLog
 from mlops_assets.serving.routing import RoutingWatcher
-from resources.metrics import GatewayMetrics
 
 MAX_BATCH = 1_024
 

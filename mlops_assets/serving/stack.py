@@ -20,11 +20,12 @@ from mlops_assets.deployment.triton_repository import write_baseline_model
 from mlops_assets.serving.app import create_app
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer
 from mlops_assets.serving.gateway import Gateway
+from mlops_assets.serving.metrics import GatewayMetrics
 from mlops_assets.serving.routing import Routing, RoutingWatcher
+from mlops_assets.serving.triton_process import TritonServerProcess, TritonStartError, free_port
 from resources.feast_store import FeastResource
-from resources.metrics import GatewayMetrics
 from resources.serving import ServingResource
-from resources.triton_server import TritonResource, TritonServerProcess, TritonStartError, free_port
+from resources.triton_server import TritonResource
 
 
 def feature_reader(feast: FeastResource) -> FeastFeatures:

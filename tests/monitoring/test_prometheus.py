@@ -25,9 +25,9 @@ from mlops_assets.monitoring.assets import export_monitoring_metrics
 from mlops_assets.monitoring.drift_profile import ReferenceProfile
 from mlops_assets.serving.app import create_app
 from mlops_assets.serving.gateway import Gateway
+from mlops_assets.serving.metrics import GatewayMetrics
 from mlops_assets.serving.prediction_log import PredictionLog
 from mlops_assets.serving.routing import RoutingWatcher
-from resources.metrics import GatewayMetrics
 from resources.profiles import project_root
 from resources.serving import ServingResource
 from resources.storage import LakeResource

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resources.triton_server import free_port
+from mlops_assets.serving.triton_process import free_port
 
 PG_ADMIN_URL = os.environ.get("MLOPS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("MLOPS_TEST_REDIS", "127.0.0.1:6379")

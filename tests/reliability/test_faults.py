@@ -97,7 +97,7 @@ def test_no_code_of_ours_unpickles_anything():
 
 def test_every_server_we_start_binds_loopback_by_default(tmp_path):
     from mlops_assets.cli.main import build_parser
-    from resources.triton_server import TritonServerProcess
+    from mlops_assets.serving.triton_process import TritonServerProcess
 
     command = " ".join(TritonServerProcess(tmp_path / "repository").command())
     for flag in ("--http-address=127.0.0.1", "--grpc-address=127.0.0.1", "--metrics-address=127.0.0.1"):

@@ -19,10 +19,11 @@ from mlops_assets.core.artifacts import CHURN_MODEL
 from mlops_assets.serving.app import create_app
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer
 from mlops_assets.serving.gateway import Gateway
+from mlops_assets.serving.metrics import GatewayMetrics
 from mlops_assets.serving.routing import Routing
+from mlops_assets.serving.triton_process import TritonServerProcess, free_port
 from resources.feast_store import FeastResource
-from resources.metrics import GatewayMetrics
-from resources.triton_server import TritonResource, TritonServerProcess, free_port
+from resources.triton_server import TritonResource
 from tests.lifecycle_state import feature_row
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
