@@ -1,17 +1,26 @@
-"""Serving figures: gateway p50/p99 and throughput at batch 1 and 64, next to direct Triton and in-process.
+"""Serving figures: `mlops serve` as the README runs it and the split gateway, on two states, against Triton.
 
-Builds a small platform in a temporary folder, starts the real stack (Triton + gateway) and measures all
-three paths in the same run on the same rows, so the ratios isolate what each layer costs. The HTTP figures
-come from a gateway in its own process (``mlops serve --triton-grpc``, as a gateway pod runs), driven by a
-keep-alive standard-library client: a client sharing the gateway's interpreter, or httpx's own ~0.2 ms a
-request, would be charged to the gateway.
+Two states:
+- the demo's: the data folder ``mlops demo --fresh`` leaves (21 days x 1,500 rows, its 16k-entity online
+  store, the on-demand view), with two arms on canary (when the demo's decision promoted the challenger,
+  the previous version is put back on canary beside the champion, so routing splits traffic as it does
+  during a canary);
+- the bench's own: 8 days x 600 rows built in process, champion only (what earlier releases benched).
+
+Two modes on each: ``mlops serve`` (the README's command: Triton supervised by the gateway's process) and
+``mlops serve --triton-grpc`` (the gateway alone, as a gateway pod runs it) against the same Triton. Each
+gateway is its own process, driven by keep-alive standard-library clients in this process; the baseline
+is direct Triton gRPC with tritonclient's blocking client on the same rows, measured in the same run.
 """
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
+import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -22,6 +31,7 @@ import numpy as np
 
 REPEATS = 3_000
 """Samples per latency figure: a p99 over 1,000 rests on its 10 worst, which one scheduler hiccup moves."""
+DEMO_TWO_ARMS_SHARE = 0.3
 
 
 def _timed(call: Callable[[], object], repeats: int) -> np.ndarray:
@@ -55,22 +65,6 @@ def _throughput(make_call: Callable[[], Callable[[], object]], clients: int, sec
     return sum(done) / seconds
 
 
-def _latency_rows(
-    figure: str, samples: np.ndarray, baseline: np.ndarray, baseline_name: str, p99_target: str = "-"
-) -> list[dict]:
-    """p50 and p99 rows of one latency figure (``{p}`` in ``figure`` names the percentile) against a baseline's."""
-    return [
-        {
-            "figure": figure.format(p=name),
-            "value": float(np.percentile(samples, q)),
-            "baseline": float(np.percentile(baseline, q)),
-            "baseline_name": baseline_name,
-            "target": p99_target if name == "p99" else "-",
-        }
-        for name, q in (("p50", 50), ("p99", 99))
-    ]
-
-
 def _predict_poster(port: int, entity_ids: list[int]) -> Callable[[], None]:
     """One keep-alive connection posting the same prediction request; any non-200 answer fails the bench."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -102,82 +96,141 @@ def _triton_scorer(url: str, version: str) -> Callable[[np.ndarray], object]:
     return score
 
 
-def run() -> list[dict]:
+def _bench_state(root: Path) -> Path:
+    """The bench's own small platform, built in process: 8 days x 600 rows, champion only."""
     import dagster as dg
-    import pandas as pd
 
-    from mlops_assets.core import domain as d
-    from mlops_assets.core.model_artifact import OnnxScorer
-    from mlops_assets.serving.gateway import PredictRequest
-    from mlops_assets.serving.stack import ServingStack
     from tests.lifecycle_runs import auto_approval, build_downstream, ingest_days
     from tests.lifecycle_state import make_definitions
-    from tests.mlops_serve import start_mlops_serve
 
-    rows: list[dict] = []
-    with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test(temp_dir=tmp) as instance:
-        data_dir = Path(tmp) / "data"
+    data_dir = root / "bench-state"
+    (root / "bench-instance").mkdir()
+    with dg.instance_for_test(temp_dir=str(root / "bench-instance")) as instance:
         defs = make_definitions(data_dir)
         ingest_days(defs, instance, "2026-01-01", "2026-01-08", {"rows_per_day": 600}, quiet=True)
         build_downstream(defs, instance, auto_approval(), quiet=True)
-        resources = defs.resources
-        champion = resources["registry"].version_by_alias("champion")
-        scorer = OnnxScorer(resources["registry"].download(champion))
-        ids = pd.read_parquet(resources["feast"].source_path)["customer_id"].unique().tolist()
-        stack = ServingStack(resources["serving"], resources["feast"]).start()
-        gateway_process, port = start_mlops_serve(data_dir, "--triton-grpc", stack.triton.grpc_url)
+    return data_dir
+
+
+def _demo_state(root: Path) -> Path:
+    """What ``mlops demo --fresh`` leaves, with two arms on canary (see the module docstring).
+
+    ``MLOPS_BENCH_DEMO_DIR`` names a data folder a finished ``make demo`` left (copied, never changed);
+    without it the bench runs the demo itself first (minutes).
+    """
+    from mlops_assets.serving.routing import Routing
+
+    data_dir = root / "demo-state"
+    if os.environ.get("MLOPS_BENCH_DEMO_DIR"):
+        shutil.copytree(
+            os.environ["MLOPS_BENCH_DEMO_DIR"], data_dir, ignore=shutil.ignore_patterns("serving/predictions")
+        )
+    else:
+        env = {k: v for k, v in os.environ.items() if k != "MLOPS_PROFILE"} | {"MLOPS_DATA_DIR": str(data_dir)}
+        mlops = str(Path(sys.executable).with_name("mlops"))
+        subprocess.run([mlops, "demo", "--fresh"], env=env, check=True, stdout=subprocess.DEVNULL)
+    routing_path = data_dir / "serving" / "routing.json"
+    routing = Routing.load(routing_path)
+    if routing.challenger_version is None:
+        versions = sorted(
+            int(p.name)
+            for p in (data_dir / "serving" / "model_repository" / "churn").iterdir()
+            if p.name.isdigit() and p.name != routing.champion_version
+        )
+        if versions:
+            Routing(routing.champion_version, str(versions[-1]), DEMO_TWO_ARMS_SHARE, "bench-two-arms").save(
+                routing_path
+            )
+    return data_dir
+
+
+def _entity_ids(data_dir: Path) -> list[int]:
+    import pandas as pd
+
+    frame = pd.read_parquet(data_dir / "lake" / "features" / "customer_snapshots.parquet", columns=["customer_id"])
+    return frame["customer_id"].drop_duplicates().sample(frac=1.0, random_state=0).tolist()
+
+
+def _rows(state: str, mode: str, port: int, ids: list[int], triton: Callable, matrix: np.ndarray) -> list[dict]:
+    """p50/p99 at batch 1 and 64 and throughput with 1 and 4 clients of one gateway, against direct Triton."""
+    rows: list[dict] = []
+    where = f"{mode}, {state}"
+    for batch, target in ((1, "< 3 ms"), (64, "-")):
+        gateway = _timed(_predict_poster(port, ids[:batch]), REPEATS if batch == 1 else REPEATS // 3)
+        direct = _timed(lambda batch=batch: triton(matrix[:batch]), REPEATS if batch == 1 else REPEATS // 3)
+        for name, q in (("p50", 50), ("p99", 99)):
+            rows.append(
+                {
+                    "figure": f"gateway {name}, batch {batch} (ms; {where})",
+                    "value": float(np.percentile(gateway, q)),
+                    "baseline": float(np.percentile(direct, q)),
+                    "baseline_name": "direct Triton gRPC, same rows",
+                    "target": target if name == "p99" else "-",
+                }
+            )
+    for clients, target in ((1, "-"), (4, "> 1000 req/s")):
+        rate = _throughput(lambda: _predict_poster(port, ids[:1]), clients)
+        direct_rate = _throughput(lambda: lambda: triton(matrix[:1]), clients)
+        rows.append(
+            {
+                "figure": f"gateway req/s, batch 1, {clients} client(s) ({where})",
+                "value": rate,
+                "baseline": direct_rate,
+                "baseline_name": f"direct Triton gRPC, {clients} client(s)",
+                "target": target,
+            }
+        )
+    return rows
+
+
+def _bench(state: str, data_dir: Path) -> list[dict]:
+    """Both modes on one data folder: ``mlops serve`` with its Triton, then the split gateway on that Triton."""
+    from mlops_assets.core import domain as d
+    from mlops_assets.features.feature_definitions import FEATURE_SERVICE
+    from mlops_assets.serving.routing import Routing
+    from resources.feast_store import FeastResource
+    from tests.mlops_serve import start_mlops_serve
+
+    ids = _entity_ids(data_dir)
+    routing = Routing.load(data_dir / "serving" / "routing.json")
+    arms = "champion + challenger" if routing.challenger_version else "champion only"
+    state = f"{state} ({arms})"
+    feast = FeastResource(
+        repo_path=str(data_dir / "feast"),
+        source_path=str(data_dir / "lake" / "features" / "customer_snapshots.parquet"),
+        registry=str(data_dir / "feast" / "registry.db"),
+        sqlite_path=str(data_dir / "feast" / "online_store.db"),
+    ).store()
+    frame = feast.get_online_features(
+        features=feast.get_feature_service(FEATURE_SERVICE), entity_rows=[{d.ENTITY: i} for i in ids[:64]]
+    ).to_df()
+    matrix = np.ascontiguousarray(d.encode(frame), dtype=np.float32)
+    rows: list[dict] = []
+    stack, port = start_mlops_serve(data_dir)
+    try:
+        endpoint_path = data_dir / "serving" / "endpoint.json"
+        deadline = time.monotonic() + 30  # written just after the gateway starts answering
+        while not endpoint_path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        endpoint = json.loads(endpoint_path.read_text())
+        triton = _triton_scorer(endpoint["triton_grpc"], str(routing.champion_version))
+        rows += _rows(state, "mlops serve", port, ids, triton, matrix)
+        split, split_port = start_mlops_serve(data_dir, "--triton-grpc", endpoint["triton_grpc"])
         try:
-            frame = (
-                resources["feast"]
-                .store()
-                .get_online_features(
-                    features=stack.gateway.features._service, entity_rows=[{d.ENTITY: i} for i in ids[:64]]
-                )
-                .to_df()
-            )
-            matrix = np.ascontiguousarray(d.encode(frame), dtype=np.float32)
-            triton = _triton_scorer(stack.triton.grpc_url, str(champion.version))
-            direct: dict[int, np.ndarray] = {}
-            for batch in (1, 64):
-                x = matrix[:batch]
-                local = _timed(lambda x=x: scorer.predict_proba(x), REPEATS)
-                direct[batch] = _timed(lambda x=x: triton(x), REPEATS)
-                gateway = _timed(_predict_poster(port, ids[:batch]), REPEATS)
-                rows += _latency_rows(
-                    f"gateway {{p}} latency, batch {batch} (ms, Feast + Triton)",
-                    gateway,
-                    direct[batch],
-                    "direct Triton gRPC, same rows",
-                    p99_target="< 2 ms" if batch == 1 else "-",
-                )
-                rows += _latency_rows(
-                    f"direct Triton {{p}} latency, batch {batch} (ms)",
-                    direct[batch],
-                    local,
-                    "in-process onnxruntime, same rows",
-                )
-            # The same request without HTTP: what FastAPI/uvicorn add is the difference to the gateway row.
-            request, loop = PredictRequest(entity_ids=ids[:1]), asyncio.new_event_loop()
-            in_process = _timed(lambda: loop.run_until_complete(stack.gateway.predict(request)), REPEATS)
-            loop.close()
-            rows += _latency_rows(
-                "gateway {p} latency without HTTP, batch 1 (ms)", in_process, direct[1], "direct Triton gRPC, same rows"
-            )
-            for batch, clients, target in ((1, 1, "-"), (1, 4, "> 1000 req/s"), (64, 1, "-")):
-                x = matrix[:batch]
-                rate = _throughput(lambda batch=batch: _predict_poster(port, ids[:batch]), clients)
-                direct_rate = _throughput(lambda x=x: lambda: triton(x), clients)
-                rows.append(
-                    {
-                        "figure": f"gateway throughput, batch {batch}, {clients} client(s) (req/s)",
-                        "value": rate,
-                        "baseline": direct_rate,
-                        "baseline_name": f"direct Triton gRPC, {clients} client(s)",
-                        "target": target,
-                    }
-                )
+            rows += _rows(state, "mlops serve --triton-grpc", split_port, ids, triton, matrix)
         finally:
-            gateway_process.terminate()
-            gateway_process.wait(30)
-            stack.stop()
+            split.terminate()
+            split.wait(30)
+    finally:
+        stack.terminate()
+        stack.wait(60)
+    return rows
+
+
+def run() -> list[dict]:
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        rows += _bench("demo state", _demo_state(root))
+        rows += _bench("bench state", _bench_state(root))
     return rows
