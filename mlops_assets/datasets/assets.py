@@ -91,10 +91,9 @@ def _typed_like(joined: "pd.DataFrame", events: "pd.DataFrame") -> "pd.DataFrame
     """
     from mlops_assets.core import domain as d
 
-    typed = joined.astype({column: events[column].dtype for column in joined.columns if column in events.columns})
-    if joined[d.TIMESTAMP].dt.tz is None:  # astype refuses naive -> aware, and the copy is typed's own
-        typed[d.TIMESTAMP] = joined[d.TIMESTAMP].dt.tz_localize("UTC").astype(events[d.TIMESTAMP].dtype)
-    return typed
+    if joined[d.TIMESTAMP].dt.tz is None:  # astype refuses naive -> aware
+        joined = joined.assign(**{d.TIMESTAMP: joined[d.TIMESTAMP].dt.tz_localize("UTC")})
+    return joined.astype({column: events[column].dtype for column in joined.columns if column in events.columns})
 
 
 def join_dataset(events, as_of, feast: FeastResource, spec, min_rows: int = 0):  # noqa: ANN001, ANN201
