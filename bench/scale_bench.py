@@ -5,8 +5,11 @@ rows per day and the population. Each stage (one asset, or the validation multi-
 its own process against one Dagster instance and data folder per size, in lineage order, as the daemon runs
 them: the stage's time is its step's STEP_START -> STEP_SUCCESS in the Dagster event log, its memory the
 process's peak RSS (``os.wait4``'s ``ru_maxrss``, which includes the ~0.5 GB every Dagster process holds
-after its imports). Each row's baseline is the same stage at the previous size, so the ratio is the growth
-factor: about 10 for a stage that scales linearly.
+after its imports). A step's time includes the libraries it imports lazily (a few seconds of Feast, MLflow
+or scipy), as it does in the daemon's run processes, so small sizes understate the growth. Each row's
+baseline is the same stage at the previous size, so the ratio is the growth factor: about 10 for a stage
+that scales linearly. Each size's figures are also written to ``bench/results/scale-<factor>x.json`` as
+soon as that size is done.
 
 ``MLOPS_SCALE_SIZES=1,10`` (or ``python -m bench.run scale_bench`` with it set) picks the sizes; the
 default is ``1,10,100``.
@@ -182,7 +185,13 @@ def rows_for(results: dict[int, dict[str, dict[str, float]]]) -> list[dict]:
 
 
 def run() -> list[dict]:
-    return rows_for({factor: measure(factor) for factor in sizes()})
+    results = {}
+    for factor in sizes():
+        results[factor] = measure(factor)
+        out = Path(__file__).with_name("results") / f"scale-{factor}x.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(results[factor], indent=2))
+    return rows_for(results)
 
 
 if __name__ == "__main__":
