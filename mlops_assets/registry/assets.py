@@ -148,7 +148,11 @@ class PromotionConfig(dg.Config):
 
     floor: float = Field(default=_GATE.floor, ge=0.0, le=1.0, description="the least ROC AUC a champion may have")
     min_improvement: float = Field(
-        default=_GATE.min_improvement, ge=0.0, le=1.0, description="ROC AUC the challenger must gain over the champion"
+        default=_GATE.min_improvement,
+        ge=-1.0,
+        le=1.0,
+        description="ROC AUC the challenger must gain over the champion; negative lets through a challenger up to "
+        "that much worse (a fairness or latency fix worth a little accuracy)",
     )
     approval_required: bool = _GATE.approval_required
     approved_by: str = ""
