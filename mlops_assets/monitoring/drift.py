@@ -16,7 +16,7 @@ reported, on cells that keep the test valid at any cardinality (see ``CategoryCe
 rows whose category the reference never saw is reported beside the reference's own rate of new values.
 Everything runs on numpy arrays: KS and Wasserstein come from one merge of the sorted samples, categories
 are factorized once to integer codes and counted with ``np.bincount``, and calibration draws are masks
-over one sorted array (see ``drift_profile``). A column that cannot be tested (no finite values; a reference
+over one sorted array (see ``drift_calibration``). A column that cannot be tested (no finite values; a reference
 of identifiers) is reported as untestable with the reason, never as "not drifted". No Dagster here: the CLI,
 the assets and the gateway share this module.
 """

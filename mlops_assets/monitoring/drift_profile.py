@@ -6,10 +6,8 @@ category counts; and for both, the calibration of the effect-size threshold (see
 ``.npz`` file next to the model's other records (``mlops drift --save-profile`` writes the same file), so a
 check of a new window never reloads the training data nor recalibrates.
 
-Calibration works on arrays, never on frames: the calibration rows are one index array shared by every
-column; a numeric column is sorted once and each chunk or random draw is a boolean mask over it (its
-Wasserstein distance to the rest is one cumulative sum); a categorical column is factorized once and each
-draw's counts are one ``np.bincount``.
+How one column is profiled and calibrated is in ``drift_calibration``; how its values are read, in
+``column_values``.
 """
 
 from __future__ import annotations
@@ -23,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.spatial.distance import jensenshannon
 
+from mlops_assets.monitoring.column_values import as_float, finite_only
 from mlops_assets.monitoring.drift import (
     EPSILON,
     CategoryCells,
@@ -34,43 +32,16 @@ from mlops_assets.monitoring.drift import (
     category_codes,
     chi2_table,
     code_counts,
-    compared_cells,
     ks_wasserstein,
     proportions,
     psi,
-    subset_wasserstein,
 )
+from mlops_assets.monitoring.drift_calibration import column_profile
 from mlops_assets.monitoring.drift_report import ColumnDrift, DriftReport, UntestableColumn
 from resources import atomic
 
 CALIBRATION_ROWS = 20_000
-CHUNKS = 10
-NOISE_DRAWS = 30
 WORKERS = 2  # numpy's sorts and merges release the GIL: columns are profiled and tested two at a time
-
-
-def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-
-
-def _as_float(series: pd.Series, column: str) -> np.ndarray:
-    """The column as float64 with NaN where missing; a float column is returned without a copy."""
-    if _is_numeric(series):
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    if pd.api.types.is_bool_dtype(series):
-        raise DriftInputError(f"column {column!r} is boolean; cast it to int or category first")
-    values = pd.to_numeric(series, errors="coerce")
-    bad = values.isna() & series.notna()
-    if bad.any():
-        raise DriftInputError(f"column {column!r} mixes numbers and text, e.g. {series[bad].iloc[0]!r}")
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _finite(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """(the finite values, how many +-inf were left out): one +-inf turns every mean and distance into NaN."""
-    finite = np.isfinite(values)
-    dropped = len(values) - int(finite.sum())
-    return (values[finite] if dropped else values), dropped
 
 
 class ReferenceProfile:
@@ -101,7 +72,7 @@ class ReferenceProfile:
         series = [frame[c] for c in chosen]
 
         def profile(at: int) -> ColumnProfile:
-            return _column_profile(series[at], chosen[at], rows, max_sample, np.random.default_rng(seeds[at]))
+            return column_profile(series[at], chosen[at], rows, max_sample, np.random.default_rng(seeds[at]))
 
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             return cls(dict(zip(chosen, pool.map(profile, range(len(chosen))), strict=True)))
@@ -223,12 +194,12 @@ def _aligned(
 
 
 def _numeric_column(column: str, series: pd.Series, profile: ColumnProfile) -> ColumnDrift | UntestableColumn:
-    values = _as_float(series, column)
+    values = as_float(series, column)
     missing = np.isnan(values)
     values = values[~missing] if missing.any() else values
     if len(values) == 0:
         raise DriftInputError(f"current column {column!r} has no non-missing values")
-    values, nonfinite = _finite(values)
+    values, nonfinite = finite_only(values)
     reference = np.asarray(profile.sample, np.float64)
     if len(reference) == 0 or len(values) == 0:
         window, count = ("reference", profile.nonfinite) if len(reference) == 0 else ("current window", nonfinite)
@@ -251,104 +222,3 @@ def _numeric_column(column: str, series: pd.Series, profile: ColumnProfile) -> C
         nonfinite_reference=profile.nonfinite,
         nonfinite_current=nonfinite,
     )
-
-
-def _column_profile(
-    series: pd.Series, column: str, rows: np.ndarray, max_sample: int, rng: np.random.Generator
-) -> ColumnProfile:
-    """One column's profile and calibration; ``rows`` are the calibration rows, shared by every column."""
-    if _is_numeric(series):
-        return _numeric_profile(_as_float(series, column), column, rows, max_sample, rng)
-    codes, labels = category_codes(series, column)
-    present = codes >= 0
-    if not present.any():
-        raise DriftInputError(f"reference column {column!r} has no non-missing values")
-    counts = code_counts(codes, len(labels))
-    seen = counts > 0
-    profile = ColumnProfile(
-        "categorical",
-        int(counts.sum()),
-        float(1.0 - present.mean()),
-        counts=dict(zip(labels[seen], counts[seen].tolist(), strict=True)),
-    )
-    sampled = codes[rows]
-    profile.natural_effect, profile.noise_scale = _calibrate_categories(sampled[sampled >= 0], rng)
-    return profile
-
-
-def _numeric_profile(
-    values: np.ndarray, column: str, rows: np.ndarray, max_sample: int, rng: np.random.Generator
-) -> ColumnProfile:
-    missing = np.isnan(values)
-    if missing.all():
-        raise DriftInputError(f"reference column {column!r} has no non-missing values")
-    present = values[~missing] if missing.any() else values
-    low, high = float(present.min()), float(present.max())
-    finite, nonfinite = _finite(present)
-    null_rate = float(missing.mean())
-    if len(finite) == 0:
-        return ColumnProfile("numeric", 0, null_rate, low=low, high=high, nonfinite=nonfinite)
-    sample = np.sort(rng.choice(finite, max_sample, replace=False) if len(finite) > max_sample else finite)
-    q1, q3 = np.percentile(sample if len(sample) == len(finite) else finite, [25, 75])
-    spread = float(q3 - q1) or float(finite.std()) or 1.0
-    profile = ColumnProfile("numeric", len(finite), null_rate, sample, spread, low, high, nonfinite=nonfinite)
-    sampled = values[rows]
-    profile.natural_effect, profile.noise_scale = _calibrate_numbers(sampled[np.isfinite(sampled)], spread, rng)
-    return profile
-
-
-def _subsets(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
-    """How ``n`` calibration rows are split: ``CHUNKS`` contiguous chunks and ``NOISE_DRAWS`` random fifths.
-
-    Returns (each row's chunk, the rows of each random fifth as a (draws, size) index array, the effective
-    size of a fifth against the rest). The calibration rows are a random sample in random order, so a
-    chunk is a random subset too.
-    """
-    chunk_of = np.repeat(np.arange(CHUNKS), np.diff(np.linspace(0, n, CHUNKS + 1, dtype=int)))
-    size = max(n // 5, 10)
-    draws = np.stack([rng.choice(n, size, replace=False) for _ in range(NOISE_DRAWS)])
-    return chunk_of, draws, size * (n - size) / n
-
-
-def _summarise(effects: np.ndarray, n_eff: float) -> tuple[float, float]:
-    """(largest chunk-vs-rest effect, 95th percentile of the random draws scaled by sqrt of their size)."""
-    return float(effects[:CHUNKS].max()), float(np.percentile(effects[CHUNKS:], 95) * np.sqrt(n_eff))
-
-
-def _calibrate_numbers(values: np.ndarray, spread: float, rng: np.random.Generator) -> tuple[float, float]:
-    """(natural chunk-vs-rest effect, sampling-noise scale) of a numeric column's finite calibration values.
-
-    Natural: the largest effect of a chunk against the rest of the reference. Noise: the 95th percentile of
-    random subsets against the rest, times the square root of their effective size, so the noise threshold
-    for a window of ``n`` rows is ``noise_scale / sqrt(n_eff)``. Each subset is a mask over the values
-    sorted once.
-    """
-    n = len(values)
-    if n < 2 * CHUNKS:
-        return 0.0, 0.0
-    order = np.argsort(values, kind="stable")
-    chunk_of, draws, n_eff = _subsets(n, rng)
-    rank = np.empty(n, dtype=np.intp)
-    rank[order] = np.arange(n)
-    inside = np.zeros((CHUNKS + NOISE_DRAWS, n), dtype=bool)
-    inside[:CHUNKS] = chunk_of[order] == np.arange(CHUNKS)[:, None]
-    inside[np.arange(CHUNKS, CHUNKS + NOISE_DRAWS)[:, None], rank[draws]] = True
-    return _summarise(subset_wasserstein(values[order], inside) / max(spread, EPSILON), n_eff)
-
-
-def _calibrate_categories(codes: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
-    """The same two terms for a categorical column, from its calibration rows' category codes.
-
-    Each chunk's and draw's category counts are one ``np.bincount`` over (subset, code) pairs.
-    """
-    n = len(codes)
-    if n < 2 * CHUNKS:
-        return 0.0, 0.0
-    _, codes = np.unique(codes, return_inverse=True)  # only the categories these rows hold
-    k = int(codes.max()) + 1
-    chunk_of, draws, n_eff = _subsets(n, rng)
-    subset = np.concatenate([chunk_of, np.repeat(np.arange(CHUNKS, CHUNKS + NOISE_DRAWS), draws.shape[1])])
-    code = np.concatenate([codes, codes[draws.ravel()]])
-    inside = np.bincount(subset * k + code, minlength=(CHUNKS + NOISE_DRAWS) * k).reshape(-1, k)
-    reference, current = compared_cells(np.bincount(codes, minlength=k) - inside, inside)
-    return _summarise(jensenshannon(reference, current, axis=1, base=2), n_eff)
