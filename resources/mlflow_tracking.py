@@ -1,39 +1,23 @@
 """MLflow experiment tracking as a ``ConfigurableResource``: one MLflow run per Dagster run, ended with its outcome.
 
-dagster-mlflow's ``mlflow_tracking`` resource does the same job but is a legacy function-style resource that
-configures MLflow through process-global state (``mlflow.set_tracking_uri``, the active run, environment
-variables). That breaks with two runs in one process (tests, the in-process demo, the multiprocess
-executor) and cannot take ``dg.EnvVar``, so the project does not depend on it. This resource talks to an
-explicit ``MlflowClient`` instead, so every call names its run, and keeps dagster-mlflow's conventions: the
-run is tagged ``dagster_run_id`` (every step of a Dagster run logs into the same MLflow run) and ends
-FINISHED, FAILED or KILLED with its step.
-
-A model is logged as an MLflow 3 logged model in the ONNX flavour (MLmodel, signature, input example) whose
-``model.onnx`` holds exactly the bytes that were hashed, so the registry's ``weights.sha256``, Triton's
-file and MLflow's pyfunc loader (ONNX flavour, no pickle) all see one artifact.
+It keeps dagster-mlflow's conventions (see ``mlflow_store`` for why the project does not use that package):
+the run is tagged ``dagster_run_id`` (every step of a Dagster run logs into the same MLflow run) and ends
+FINISHED, FAILED or KILLED with its step. ``MlflowResource`` is the one resource the assets take; it also
+logs models and artifacts (``mlflow_models``) and links to the UI (``mlflow_store``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import tempfile
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dagster as dg
 
-from resources.mlflow_import import import_mlflow
-
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-    from mlflow.models import ModelSignature
-    from mlflow.tracking import MlflowClient
+from resources.mlflow_models import MlflowArtifacts
+from resources.mlflow_store import DEFAULT_UI_URL as DEFAULT_UI_URL
 
 DAGSTER_RUN_TAG = "dagster_run_id"
 """dagster-mlflow's tag for the Dagster run an MLflow run belongs to."""
@@ -41,12 +25,6 @@ DAGSTER_JOB_TAG = "dagster_job_name"
 DAGSTER_PARTITION_TAG = "dagster_partition"
 COPIED_RUN_TAG_PREFIX = "mlops/"
 """Dagster run tags copied onto the MLflow run: why it ran (``mlops/trigger``, ``mlops/reason``)."""
-EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
-EXPERIMENT_KIND = "custom_model_development"
-"""Makes the MLflow 3 UI open the experiment as model training (runs, models), not in its GenAI mode."""
-DEFAULT_UI_URL = "http://127.0.0.1:5000"
-ONNX_MODEL_FILE = "model.onnx"
-"""The ONNX flavour's data file inside a logged model, and the file Triton loads from a version folder."""
 
 
 @dataclass
@@ -57,54 +35,8 @@ class TrackedRun:
     status: str = "FINISHED"
 
 
-@dataclass(frozen=True)
-class LoggedModel:
-    """An MLflow 3 logged model: its id, its ``models:/<id>`` URI and where its files are."""
-
-    model_id: str
-    uri: str
-    artifact_location: str
-
-
-class MlflowResource(dg.ConfigurableResource):
-    """Tracking store (``sqlite:///...`` embedded, ``http://mlflow:5000`` in production) and experiment.
-
-    ``ui_url`` is where people open the MLflow UI (links in Dagster metadata). Left at its default with a
-    tracking server, the links point at that server, which serves the UI itself.
-    """
-
-    tracking_uri: str
-    artifact_location: str = ""
-    experiment: str = "churn"
-    ui_url: str = DEFAULT_UI_URL
-
-    def client(self) -> MlflowClient:
-        import_mlflow()
-        from mlflow.tracking import MlflowClient
-
-        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
-
-    def experiment_id(self) -> str:
-        """The experiment's id, creating it (tagged as model training) on first use."""
-        client = self.client()
-        found = client.get_experiment_by_name(self.experiment)
-        if found is not None:
-            if found.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
-                client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
-            return found.experiment_id
-        location = self.artifact_location or None
-        if location and "://" not in location:
-            Path(location).mkdir(parents=True, exist_ok=True)
-            location = Path(location).resolve().as_uri()
-        try:
-            return client.create_experiment(
-                self.experiment, artifact_location=location, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
-            )
-        except Exception:  # another process created it first
-            existing = client.get_experiment_by_name(self.experiment)
-            if existing is None:
-                raise
-            return existing.experiment_id
+class MlflowResource(MlflowArtifacts):
+    """Runs of the experiment: one per Dagster run, its nested trial runs, params, metrics and outcome."""
 
     def run_for(self, dagster_run_id: str, run_name: str, tags: dict[str, str] | None = None) -> str:
         """Return the MLflow run id of this Dagster run, creating the run on first use."""
@@ -234,134 +166,5 @@ class MlflowResource(dg.ConfigurableResource):
         )
         return sorted(runs, key=lambda r: r.info.start_time)
 
-    def log_bytes(self, run_id: str, data: bytes, artifact_path: str, filename: str) -> str:
-        """Upload ``data`` as ``<artifact_path>/<filename>`` and return the artifact URI of the folder."""
-        with tempfile.TemporaryDirectory() as tmp:
-            local = Path(tmp) / filename
-            local.write_bytes(data)
-            self.client().log_artifact(run_id, str(local), artifact_path)
-        return f"{self.client().get_run(run_id).info.artifact_uri}/{artifact_path}"
-
-    def download_bytes(self, run_id: str, artifact_file: str) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            local = self.client().download_artifacts(run_id, artifact_file, tmp)
-            return Path(local).read_bytes()
-
-    def log_onnx_model(
-        self,
-        run_id: str,
-        onnx_bytes: bytes,
-        *,
-        signature: ModelSignature,
-        input_example: np.ndarray,
-        metadata: dict[str, Any],
-        params: dict[str, Any],
-        name: str = "model",
-    ) -> LoggedModel:
-        """Log ``onnx_bytes`` as an MLflow 3 logged model of ``run_id`` in the ONNX flavour (no pickle).
-
-        What ``mlflow.onnx.log_model`` does, through this resource's client instead of the global tracking
-        URI and active run: create the logged model, save it with ``mlflow.onnx.save_model`` (MLmodel,
-        signature, input example, pinned requirements), upload it, mark it the run's output, finalize it.
-        ``model.onnx`` is then overwritten with ``onnx_bytes`` themselves: ONNX re-serialises the graph on
-        save, and the file must be byte for byte the one whose sha256 the registry records.
-        """
-        import mlflow.onnx
-        import onnx
-        from mlflow.entities import LoggedModelOutput, LoggedModelStatus
-        from mlflow.models import Model
-
-        client = self.client()
-        experiment_id = client.get_run(run_id).info.experiment_id
-        logged = client.create_logged_model(
-            experiment_id,
-            name=name,
-            source_run_id=run_id,
-            params={k: str(v) for k, v in params.items()},
-            model_type="classifier",
-        )
-        try:
-            client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
-            with tempfile.TemporaryDirectory() as tmp:
-                local = Path(tmp) / name
-                mlflow.onnx.save_model(
-                    onnx.load_model_from_string(onnx_bytes),
-                    str(local),
-                    mlflow_model=Model(
-                        artifact_path=logged.artifact_location,
-                        model_uuid=logged.model_id,
-                        model_id=logged.model_id,
-                        run_id=run_id,
-                        metadata=metadata,
-                    ),
-                    signature=signature,
-                    input_example=input_example,
-                    pip_requirements=mlflow.onnx.get_default_pip_requirements(),
-                    onnx_execution_providers=["CPUExecutionProvider"],
-                    onnx_session_options={"intra_op_num_threads": 1, "inter_op_num_threads": 1},
-                    save_as_external_data=False,
-                )
-                (local / ONNX_MODEL_FILE).write_bytes(onnx_bytes)
-                client.log_model_artifacts(logged.model_id, str(local))
-        except BaseException:
-            with contextlib.suppress(Exception):
-                client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
-            raise
-        client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
-        return LoggedModel(logged.model_id, f"models:/{logged.model_id}", logged.artifact_location)
-
-    def log_datasets(
-        self, run_id: str, datasets: list[tuple[str, str, pd.DataFrame]], *, digest: str, source: dict[str, str]
-    ) -> None:
-        """Record ``datasets`` (name, context such as ``training``, rows) as the run's dataset inputs.
-
-        Each carries ``digest`` (the dataset version, a content hash) and ``source`` (the Feast feature
-        service it was joined from; source type ``feast``), with the schema and row count the UI shows.
-        """
-        from mlflow.entities import Dataset, DatasetInput, InputTag
-        from mlflow.models import infer_signature
-        from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
-
-        inputs = []
-        for name, context, frame in datasets:
-            with warnings.catch_warnings():  # a hint about serving integer inputs: not about a dataset's schema
-                warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer", category=Warning)
-                schema = infer_signature(frame).inputs
-            dataset = Dataset(
-                name=name,
-                digest=digest,
-                source_type="feast",
-                source=json.dumps(source),
-                schema=json.dumps({"mlflow_colspec": schema.to_dict()}),
-                profile=json.dumps({"num_rows": len(frame), "num_elements": int(frame.size)}),
-            )
-            inputs.append(DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)]))
-        self.client().log_inputs(run_id, datasets=inputs)
-
-    def log_model_input(self, run_id: str, model_id: str) -> None:
-        """Record a logged model as an input of ``run_id`` (an evaluation run of a model trained earlier)."""
-        from mlflow.entities import LoggedModelInput
-
-        self.client().log_inputs(run_id, models=[LoggedModelInput(model_id)])
-
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
         self.client().set_terminated(run_id, status)
-
-    def ui_base(self) -> str:
-        """The MLflow UI's address for links, never with credentials (``make mlflow-ui`` serves port 5000)."""
-        from urllib.parse import urlsplit, urlunsplit
-
-        base = self.ui_url
-        if base == DEFAULT_UI_URL and self.tracking_uri.startswith("http"):
-            base = self.tracking_uri  # a tracking server serves the UI itself
-        parts = urlsplit(base)
-        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-        return urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
-
-    def run_url(self, run_id: str) -> str:
-        """Where a person finds the run in the MLflow UI."""
-        return f"{self.ui_base()}/#/experiments/{self.experiment_id()}/runs/{run_id}"
-
-    def version_url(self, model_name: str, version: str | int) -> str:
-        """Where a person finds a registered model version in the MLflow UI."""
-        return f"{self.ui_base()}/#/models/{model_name}/versions/{version}"

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG, ArtifactIntegrityError, verify_sha256
 from resources.mlflow_import import import_mlflow
-from resources.mlflow_tracking import ONNX_MODEL_FILE
+from resources.mlflow_models import ONNX_MODEL_FILE
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
