@@ -18,6 +18,7 @@ from resources.feast_store import FeastResource
 from resources.landing import LandingResource
 from resources.mlflow_tracking import DEFAULT_UI_URL, MlflowResource
 from resources.model_registry import ModelRegistryResource
+from resources.record_io_manager import RECORD_IO_MANAGER, RecordIOManager
 from resources.serving import ServingResource
 from resources.storage import LakeResource
 from resources.tuning import TuningResource
@@ -47,8 +48,10 @@ def embedded_resources(root: Path | None = None) -> dict[str, Any]:
     root = (root or data_dir()).resolve()
     tracking = f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"
     (root / "mlflow").mkdir(parents=True, exist_ok=True)
+    lake = LakeResource(root=str(root / "lake"))
     return {
-        "lake": LakeResource(root=str(root / "lake")),
+        "lake": lake,
+        RECORD_IO_MANAGER: RecordIOManager(lake=lake),
         "landing": LandingResource(root=str(root / "landing")),
         "feast": FeastResource(
             repo_path=str(root / "feast"),
@@ -68,8 +71,10 @@ def embedded_resources(root: Path | None = None) -> dict[str, Any]:
 
 def production_resources() -> dict[str, Any]:
     """Shared services; every address is read from the environment when a run starts."""
+    lake = LakeResource(root=dg.EnvVar("MLOPS_LAKE_ROOT"))
     return {
-        "lake": LakeResource(root=dg.EnvVar("MLOPS_LAKE_ROOT")),
+        "lake": lake,
+        RECORD_IO_MANAGER: RecordIOManager(lake=lake),
         "landing": LandingResource(root=dg.EnvVar("MLOPS_LANDING_ROOT")),
         "feast": FeastResource(
             repo_path=dg.EnvVar("MLOPS_FEAST_REPO_PATH"),

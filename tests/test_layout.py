@@ -60,7 +60,7 @@ def test_resources_are_dagster_resources():
             continue
         module = importlib.import_module(f"resources.{path.stem}")
         own = [c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == module.__name__]
-        assert any(issubclass(c, dg.ConfigurableResource) for c in own), path.name
+        assert any(issubclass(c, (dg.ConfigurableResource, dg.ConfigurableIOManager)) for c in own), path.name
 
 
 def test_product_code_imports_no_private_dagster_module():

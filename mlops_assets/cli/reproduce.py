@@ -83,7 +83,8 @@ def reproduce(version: str | int, resources: dict[str, Any]) -> Reproduction:
 
     from mlops_assets.core import domain as d
     from mlops_assets.datasets.assets import join_dataset
-    from mlops_assets.datasets.dataset_split import SPLIT, SplitSpec, content_hash
+    from mlops_assets.datasets.dataset_split import SPLIT, content_hash
+    from mlops_assets.datasets.manifest import read_manifest
     from mlops_assets.features.assets import read_validated
     from mlops_assets.training.environment import package_versions
     from mlops_assets.training.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
@@ -91,11 +92,9 @@ def reproduce(version: str | int, resources: dict[str, Any]) -> Reproduction:
     lake, registry = resources["lake"], resources["registry"]
     record = _registered_version(registry, version)
     dataset_version = record.tags["data.dataset_version"]
-    manifest = lake.read_json("datasets", dataset_version, "manifest.json")
-    events = read_validated(lake, manifest["days"])
-    rebuilt = join_dataset(
-        events, pd.Timestamp(manifest["as_of"]), resources["feast"], SplitSpec(**manifest["split_spec"])
-    )
+    manifest = read_manifest(lake, dataset_version)
+    events = read_validated(lake, manifest.days)
+    rebuilt = join_dataset(events, pd.Timestamp(manifest.as_of), resources["feast"], manifest.split_spec)
     params = Hyperparameters(**json.loads(record.tags["train.params"]))
     rows = rebuilt[rebuilt[SPLIT] == "train"]
     model_sha = sha256_bytes(to_onnx_bytes(train(d.encode(rows), rows[d.LABEL].to_numpy(), params)))

@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from pydantic import Field
 
+from mlops_assets.datasets.manifest import DatasetManifest, build_manifest, write_dataset
 from mlops_assets.datasets.split_spec import SplitSpec
 from mlops_assets.features.assets import accepted_days, customer_feature_table, feature_store_registry, read_validated
 from mlops_assets.metadata import OWNERS, column_lineage, derived_sources, table_metadata
 from resources.feast_store import FeastResource
+from resources.record_io_manager import RECORD_IO_MANAGER
 from resources.storage import LakeResource
 
 if TYPE_CHECKING:
@@ -63,12 +65,6 @@ class DatasetConfig(dg.Config):
 
     def split_spec(self) -> SplitSpec:
         return SplitSpec(oot_days=self.oot_days, validation_fraction=self.validation_fraction, seed=self.seed)
-
-
-def load_current_dataset(lake: LakeResource) -> tuple["pd.DataFrame", dict]:
-    """The dataset the pointer names, and its manifest (what training and evaluation read)."""
-    pointer = lake.read_json("datasets", "current.json")
-    return lake.read_parquet("datasets", pointer["version"], "dataset.parquet"), pointer
 
 
 def _without_snapshot(joined: "pd.DataFrame") -> "pd.Series":
@@ -127,6 +123,23 @@ def join_dataset(events, as_of, feast: FeastResource, spec, min_rows: int = 0): 
     return joined
 
 
+def _dataset_metadata(joined: "pd.DataFrame", manifest: DatasetManifest) -> dict[str, object]:
+    """What the Dagster UI shows of the dataset: its table, lineage, version, split and recipe."""
+    from mlops_assets.datasets.dataset_split import SPLIT
+
+    lineage = column_lineage(dataset_lineage(joined.columns))
+    return {
+        **table_metadata(joined, descriptions={SPLIT: SPLIT_DESCRIPTION}, lineage=lineage),
+        "dataset_version": manifest.version,
+        "sha256": manifest.sha256,
+        "as_of": manifest.as_of,
+        "split_ratios": dg.MetadataValue.json(manifest.split_ratios),
+        "filters": dg.MetadataValue.json(manifest.filters),
+        "transformations": dg.MetadataValue.json(manifest.transformations),
+        "label_rate": manifest.label_rate,
+    }
+
+
 @dg.asset(
     group_name="datasets",
     kinds={"feast", "parquet"},
@@ -137,65 +150,28 @@ def join_dataset(events, as_of, feast: FeastResource, spec, min_rows: int = 0): 
         dg.AssetDep("validated_events", partition_mapping=dg.AllPartitionMapping()),
     ],
     code_version="1",
+    io_manager_key=RECORD_IO_MANAGER,
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=2)),
 )
 def training_dataset(
     context: dg.AssetExecutionContext, config: DatasetConfig, lake: LakeResource, feast: FeastResource
-) -> dg.MaterializeResult:
+) -> dg.Output[DatasetManifest]:
     """Labeled events joined point-in-time to the features as they were at each event (no leakage).
 
     Only labels already known at the newest event time are used (labels arrive days late), rows are split
-    train / validation / out-of-time test, and the table is stored under its content hash.
+    train / validation / out-of-time test, and the table is stored under its content hash; its manifest is
+    what training takes as input.
     """
     from mlops_assets.core import domain as d
-    from mlops_assets.datasets.dataset_split import SPLIT, content_hash
-    from mlops_assets.features.feature_definitions import FEATURE_SERVICE
 
     days, _ = accepted_days(lake)
     events = read_validated(lake, days)
     as_of = events[d.TIMESTAMP].max()
     spec = config.split_spec()
     joined = join_dataset(events, as_of, feast, spec, min_rows=config.min_rows)
-    digest = content_hash(joined)
-    version = digest[:16]
-    split_counts = joined[SPLIT].value_counts().to_dict()
-    manifest = {
-        "version": version,
-        "sha256": digest,
-        "feature_service": FEATURE_SERVICE,
-        "as_of": str(as_of),
-        "days": days,
-        "rows": len(joined),
-        "split_counts": split_counts,
-        "split_ratios": {k: round(v / len(joined), 4) for k, v in split_counts.items()},
-        "split_spec": spec.__dict__,
-        "filters": [
-            "days accepted by validation only",
-            f"labels known at as_of ({d.LABEL_TIMESTAMP} <= {as_of})",
-        ],
-        "transformations": [
-            "Feast point-in-time join of feature service " + FEATURE_SERVICE,
-            "on-demand ratios: " + ", ".join(d.DERIVED),
-            "categoricals encoded as ordinal codes of the domain vocabulary (unseen -> NaN) at training time",
-        ],
-        "label_rate": round(float(joined[d.LABEL].mean()), 4),
-    }
-    lake.write_parquet(joined, "datasets", version, "dataset.parquet")
-    lake.write_json(manifest, "datasets", version, "manifest.json")
-    lake.write_json(manifest, "datasets", "current.json")
-    context.log.info(f"training dataset {version}: {len(joined)} rows, splits {split_counts}")
-    return dg.MaterializeResult(
-        data_version=dg.DataVersion(version),
-        metadata={
-            **table_metadata(
-                joined, descriptions={SPLIT: SPLIT_DESCRIPTION}, lineage=column_lineage(dataset_lineage(joined.columns))
-            ),
-            "dataset_version": version,
-            "sha256": digest,
-            "as_of": str(as_of),
-            "split_ratios": dg.MetadataValue.json(manifest["split_ratios"]),
-            "filters": dg.MetadataValue.json(manifest["filters"]),
-            "transformations": dg.MetadataValue.json(manifest["transformations"]),
-            "label_rate": manifest["label_rate"],
-        },
+    manifest = build_manifest(joined, days, as_of, spec)
+    write_dataset(lake, joined, manifest)
+    context.log.info(f"training dataset {manifest.version}: {manifest.rows} rows, splits {manifest.split_counts}")
+    return dg.Output(
+        manifest, data_version=dg.DataVersion(manifest.version), metadata=_dataset_metadata(joined, manifest)
     )

@@ -14,8 +14,10 @@ from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.deployment.canary import CanaryPolicy
 from mlops_assets.metadata import OWNERS
 from mlops_assets.registry.assets import PromotionConfig, apply_gate, registered_model
+from mlops_assets.registry.challenger import ChallengerRef
 from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
+from resources.record_io_manager import read_record
 from resources.serving import ServingResource
 from resources.storage import LakeResource
 
@@ -222,7 +224,8 @@ def production_deployment(
             _retire(registry, version, reasons, run_id, "expired")
             decision = f"v{version} rolled back (not enough evidence within the canary's time limit)"
         elif verdict.decision == PROMOTE:
-            status, version, reasons = apply_gate(run_id, config, lake, registry, extra_reason=verdict.reasons[0])
+            registered = read_record(lake, registered_model.key.to_user_string(), ChallengerRef)
+            status, version, reasons = apply_gate(run_id, config, registered, registry, extra_reason=verdict.reasons[0])
             if status == "approved":
                 decision = f"v{version} promoted"
             elif status == "awaiting_approval":

@@ -5,14 +5,16 @@ import datetime as dt
 import dagster as dg
 from pydantic import Field
 
-from mlops_assets.datasets.assets import load_current_dataset, training_dataset
+from mlops_assets.datasets.manifest import DatasetManifest, read_dataset
 from mlops_assets.metadata import OWNERS
 from mlops_assets.training.model_artifact import Hyperparameters
+from mlops_assets.training.model_record import ModelRecord
+from mlops_assets.training.training_run import fit_and_log, log_dataset_inputs, split_frames
 from resources.mlflow_tracking import MlflowResource
+from resources.record_io_manager import RECORD_IO_MANAGER
 from resources.storage import LakeResource
 from resources.tuning import TuningResource
 
-MODEL_FILE = "model.onnx"
 TRIAL_STATUS = {"complete": "FINISHED", "pruned": "KILLED", "failed": "FAILED"}
 """How an Optuna trial's outcome shows as the status of its MLflow child run (pruned: stopped early)."""
 
@@ -48,51 +50,22 @@ class TrainingConfig(dg.Config):
         )
 
 
-def load_candidate(lake: LakeResource) -> tuple[bytes, dict]:
-    """The newest trained model's bytes (hash-verified) and its record."""
-    from mlops_assets.training.model_artifact import sha256_bytes
-
-    record = lake.read_json("models", "candidate.json")
-    data = lake.path("models", record["sha256"], MODEL_FILE).read_bytes()
-    if sha256_bytes(data) != record["sha256"]:
-        raise dg.Failure(f"model artifact {record['sha256']} fails its sha256 check: refusing to use it")
-    return data, record
-
-
-SPLIT_CONTEXTS = {"train": "training", "validation": "validation", "oot_test": "test"}
-"""The dataset's splits and the MLflow input context each is logged under."""
-
-
-def dataset_name(manifest: dict, split: str) -> str:
-    """One split's MLflow dataset name: the feature service it was joined from, and the split."""
-    return f"{manifest['feature_service']}.{split}"
-
-
-def dataset_source(manifest: dict) -> dict[str, str]:
-    """Where the dataset came from, as MLflow records it: the Feast feature service, point in time."""
-    return {
-        "feature_service": manifest["feature_service"],
-        "as_of": manifest["as_of"],
-        "dataset_version": manifest["version"],
-        "dataset_sha256": manifest["sha256"],
-    }
-
-
 @dg.asset(
     group_name="training",
     kinds={"scikitlearn", "onnx", "mlflow"},
     owners=OWNERS,
-    deps=[training_dataset],
     code_version="2",
+    io_manager_key=RECORD_IO_MANAGER,
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=7)),
 )
 def trained_model(
     context: dg.AssetExecutionContext,
     config: TrainingConfig,
+    training_dataset: DatasetManifest,
     lake: LakeResource,
     mlflow: MlflowResource,
     tuning: TuningResource,
-) -> dg.MaterializeResult:
+) -> dg.Output[ModelRecord]:
     """The churn classifier as an ONNX artifact (no pickle), with its MLflow run and logged model.
 
     The run records params, seed, the train/validation/test sets as dataset inputs (digest: the dataset
@@ -100,110 +73,31 @@ def trained_model(
     logged model with signature and input example; the artifact records sha256, size, format and
     quantization. The run ends FINISHED, or FAILED/KILLED with the step.
     """
-    import numpy as np
-
-    from mlops_assets.core import domain as d
-    from mlops_assets.datasets.dataset_split import SPLIT
-    from mlops_assets.evaluation.quality_metrics import quality
-    from mlops_assets.training.environment import hardware, package_versions
-    from mlops_assets.training.model_artifact import (
-        ARTIFACT_FORMAT,
-        OnnxScorer,
-        input_example,
-        mlflow_signature,
-        model_metadata,
-        sha256_bytes,
-        to_onnx_bytes,
-        train,
-    )
-
-    dataset, manifest = load_current_dataset(lake)
+    manifest = training_dataset
     params = config.hyperparameters()
-    splits = {s: part.drop(columns=SPLIT) for s, part in dataset.groupby(SPLIT)}
-    del dataset  # the splits are the table from here on: one copy of a large dataset, not two
-    train_rows = splits["train"]
-    with mlflow.tracked_run(context.run, run_name=f"train-{manifest['version']}") as run:
-        run_id = run.run_id
-        mlflow.log_datasets(
-            run_id,
-            [(dataset_name(manifest, s), SPLIT_CONTEXTS.get(s, s), part) for s, part in splits.items()],
-            digest=manifest["version"],
-            source=dataset_source(manifest),
-        )
+    splits = split_frames(read_dataset(lake, manifest))
+    with mlflow.tracked_run(context.run, run_name=f"train-{manifest.version}") as run:
+        log_dataset_inputs(mlflow, run.run_id, manifest, splits)
         study: dict = {}
         if config.tuning_trials > 0:
-            params, study = _tune(context, config, splits, tuning, mlflow, run_id)
-        features = {s: d.encode(part) for s, part in splits.items()}
-        model = train(features["train"], train_rows[d.LABEL].to_numpy(), params)
-        onnx_bytes = to_onnx_bytes(model)
-        digest = sha256_bytes(onnx_bytes)
-        scorer = OnnxScorer(onnx_bytes)
-        by_split = {
-            s: quality(part[d.LABEL].to_numpy(), scorer.predict_proba(features[s])) for s, part in splits.items()
-        }
-        metrics = {f"{s}_{name}": value for s, values in by_split.items() for name, value in values.items()}
-        lake.write_bytes(onnx_bytes, "models", digest, MODEL_FILE)
-        mlflow.log(
-            run_id,
-            params={**params.__dict__, "dataset_version": manifest["version"], "features": ",".join(d.MODEL_FEATURES)},
-            tags={
-                "dataset.version": manifest["version"],
-                "dataset.sha256": manifest["sha256"],
-                "artifact.sha256": digest,
-                "artifact.format": ARTIFACT_FORMAT,
-                **{f"pkg.{k}": v for k, v in package_versions().items()},
-                **{f"hw.{k}": v for k, v in hardware().items()},
-            },
-        )
-        logged = mlflow.log_onnx_model(
-            run_id,
-            onnx_bytes,
-            signature=mlflow_signature(),
-            input_example=input_example(features["train"][:200]),
-            metadata={**model_metadata(manifest["feature_service"]), "weights_sha256": digest},
-            params={**params.__dict__, "dataset_version": manifest["version"]},
-        )
-        for s, values in by_split.items():
-            mlflow.log(
-                run_id,
-                metrics={f"{s}_{k}": v for k, v in values.items() if np.isfinite(v)},
-                model_id=logged.model_id,
-                dataset=(dataset_name(manifest, s), manifest["version"]),
-            )
-        record = {
-            "sha256": digest,
-            "size_bytes": len(onnx_bytes),
-            "format": ARTIFACT_FORMAT,
-            "quantization": "none (float32)",
-            "dataset_version": manifest["version"],
-            "dataset_sha256": manifest["sha256"],
-            "params": params.__dict__,
-            "metrics": metrics,
-            "tuning": study,
-            "mlflow_run_id": run_id,
-            "model_id": logged.model_id,
-            "model_uri": logged.uri,
-            "artifact_uri": logged.artifact_location,
-            "dagster_run_id": context.run.run_id,
-            "trained_at": dt.datetime.now(dt.UTC).isoformat(),
-        }
-        lake.write_json(record, "models", digest, "record.json")
-        lake.write_json(record, "models", "candidate.json")
-        run_url = mlflow.run_url(run_id)
-    return dg.MaterializeResult(
-        data_version=dg.DataVersion(digest[:16]),
+            params, study = _tune(context, config, splits, tuning, mlflow, run.run_id)
+        record = fit_and_log(mlflow, lake, run.run_id, manifest, splits, params, study, context.run.run_id)
+        run_url = mlflow.run_url(run.run_id)
+    return dg.Output(
+        record,
+        data_version=dg.DataVersion(record.sha256[:16]),
         metadata={
-            "sha256": digest,
-            "size_bytes": dg.MetadataValue.int(len(onnx_bytes)),
-            "format": ARTIFACT_FORMAT,
-            "quantization": record["quantization"],
-            "dataset_version": manifest["version"],
+            "sha256": record.sha256,
+            "size_bytes": dg.MetadataValue.int(record.size_bytes),
+            "format": record.format,
+            "quantization": record.quantization,
+            "dataset_version": manifest.version,
             "seed": params.seed,
-            "params": dg.MetadataValue.json(params.__dict__),
+            "params": dg.MetadataValue.json(record.params),
             "tuning": dg.MetadataValue.json(study or {"trials": 0}),
             "mlflow_run": dg.MetadataValue.url(run_url),
-            "mlflow_model_uri": logged.uri,
-            **{k: dg.MetadataValue.float(v) for k, v in metrics.items() if k.endswith(("roc_auc", "log_loss"))},
+            "mlflow_model_uri": record.model_uri,
+            **{k: dg.MetadataValue.float(v) for k, v in record.metrics.items() if k.endswith(("roc_auc", "log_loss"))},
         },
     )
 
