@@ -48,10 +48,9 @@ def embedded_resources(root: Path | None = None) -> dict[str, Any]:
     root = (root or data_dir()).resolve()
     tracking = f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"
     (root / "mlflow").mkdir(parents=True, exist_ok=True)
-    lake = LakeResource(root=str(root / "lake"))
     return {
-        "lake": lake,
-        RECORD_IO_MANAGER: RecordIOManager(lake=lake),
+        "lake": LakeResource(root=str(root / "lake")),
+        RECORD_IO_MANAGER: RecordIOManager(root=str(root / "lake")),
         "landing": LandingResource(root=str(root / "landing")),
         "feast": FeastResource(
             repo_path=str(root / "feast"),
@@ -71,10 +70,9 @@ def embedded_resources(root: Path | None = None) -> dict[str, Any]:
 
 def production_resources() -> dict[str, Any]:
     """Shared services; every address is read from the environment when a run starts."""
-    lake = LakeResource(root=dg.EnvVar("MLOPS_LAKE_ROOT"))
     return {
-        "lake": lake,
-        RECORD_IO_MANAGER: RecordIOManager(lake=lake),
+        "lake": LakeResource(root=dg.EnvVar("MLOPS_LAKE_ROOT")),
+        RECORD_IO_MANAGER: RecordIOManager(root=dg.EnvVar("MLOPS_LAKE_ROOT")),
         "landing": LandingResource(root=dg.EnvVar("MLOPS_LANDING_ROOT")),
         "feast": FeastResource(
             repo_path=dg.EnvVar("MLOPS_FEAST_REPO_PATH"),

@@ -55,9 +55,16 @@ def _asset_name(key: dg.AssetKey) -> str:
 
 
 class RecordIOManager(dg.ConfigurableIOManager):
-    """Stores an asset's pydantic record as ``records/<asset>.json`` under the lake; loads it typed."""
+    """Stores an asset's pydantic record as ``records/<asset>.json`` under the lake; loads it typed.
 
-    lake: LakeResource
+    ``root`` is the lake's root (the profile sets both from the same value).
+    """
+
+    root: str
+
+    @property
+    def lake(self) -> LakeResource:
+        return LakeResource(root=self.root)
 
     def handle_output(self, context: dg.OutputContext, obj: BaseModel) -> None:
         name = _asset_name(context.asset_key)

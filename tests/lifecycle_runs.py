@@ -19,7 +19,9 @@ DAILY_REPORTS = ("data_drift_report", "prediction_drift_report", "feature_qualit
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def _with_logging(run_config: dict[str, Any] | None, quiet: bool) -> dict[str, Any] | None:
+def _with_logging(run_config: dg.RunConfig | dict[str, Any] | None, quiet: bool) -> dict[str, Any] | None:
+    if isinstance(run_config, dg.RunConfig):
+        run_config = run_config.to_config_dict()
     if not quiet:
         return run_config
     return {**(run_config or {}), **QUIET}
@@ -55,7 +57,7 @@ def ingest_days(
 def build_downstream(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    run_config: dict[str, Any] | None = None,
+    run_config: dg.RunConfig | dict[str, Any] | None = None,
     selection: dg.AssetSelection | None = None,
     raise_on_error: bool = True,
     quiet: bool = False,

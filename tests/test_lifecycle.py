@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 
 from mlops_assets.datasets.dataset_split import content_hash
+from mlops_assets.datasets.manifest import DatasetManifest, read_manifest
+from resources.record_io_manager import read_record
 from tests.lifecycle_runs import build_downstream, ingest_days
 from tests.lifecycle_state import EXPECTED_ASSETS, ROWS_PER_DAY, Lifecycle
 
@@ -116,16 +118,17 @@ def test_alias_moves_are_recorded_with_actor_and_reason(lifecycle: Lifecycle):
 
 def test_the_training_dataset_records_its_version_splits_filters_and_transformations(lifecycle: Lifecycle):
     lake = lifecycle.resources["lake"]
-    manifest = lake.read_json("datasets", "current.json")
-    assert set(manifest["split_ratios"]) == {"train", "validation", "oot_test"}
-    assert sum(manifest["split_ratios"].values()) == pytest.approx(1.0, abs=1e-3)
-    assert all(0 < share < 1 for share in manifest["split_ratios"].values())
-    assert manifest["filters"] and manifest["transformations"]
-    dataset = lake.read_parquet("datasets", manifest["version"], "dataset.parquet")
-    assert content_hash(dataset) == manifest["sha256"]
+    manifest = read_record(lake, "training_dataset", DatasetManifest)
+    assert set(manifest.split_ratios) == {"train", "validation", "oot_test"}
+    assert sum(manifest.split_ratios.values()) == pytest.approx(1.0, abs=1e-3)
+    assert all(0 < share < 1 for share in manifest.split_ratios.values())
+    assert manifest.filters and manifest.transformations
+    assert read_manifest(lake, manifest.version) == manifest
+    dataset = lake.read_parquet("datasets", manifest.version, "dataset.parquet")
+    assert content_hash(dataset) == manifest.sha256
     champion = lifecycle.resources["registry"].version_by_alias("champion")
-    assert champion.tags["data.dataset_version"] == manifest["version"]
-    assert json.loads(champion.tags["data.split_ratios"]) == manifest["split_ratios"]
+    assert champion.tags["data.dataset_version"] == manifest.version
+    assert json.loads(champion.tags["data.split_ratios"]) == manifest.split_ratios
 
 
 @pytest.fixture(scope="module")
@@ -177,13 +180,13 @@ def test_a_promotion_without_the_required_approval_leaves_the_champion_in_place(
     registry = lifecycle.resources["registry"]
     champion_before = registry.version_by_alias("champion")
     # given a new candidate (other seed and more trees, so a different artifact) that passes floor and margin
-    run_config = {
-        "ops": {
+    run_config = dg.RunConfig(
+        ops={
             "trained_model": {"config": {"seed": 7, "max_iter": 150}},
             "model_evaluation": {"config": {"min_oot_auc": 0.0}},
             "champion_model": {"config": {"approval_required": True, "approved_by": "", "min_improvement": -1.0}},
         }
-    }
+    )
     # when the registry gate runs without anyone approving it
     result = build_downstream(lifecycle.defs, lifecycle.instance, run_config, selection=MODEL_STEPS, quiet=True)
     # then the champion stays and the challenger waits for approval, saying so in the registry
@@ -209,13 +212,13 @@ def test_a_worse_model_is_refused_by_the_gate_even_when_approved(lifecycle: Life
     registry = lifecycle.resources["registry"]
     champion_before = registry.version_by_alias("champion")
     # given a deliberately weak candidate, let past the evaluation check so the gate itself must stop it
-    run_config = {
-        "ops": {
+    run_config = dg.RunConfig(
+        ops={
             "trained_model": {"config": {"max_iter": 1, "learning_rate": 0.01, "max_leaf_nodes": 2}},
             "model_evaluation": {"config": {"min_oot_auc": 0.0}},
             "champion_model": {"config": {"approved_by": "alice@example.com"}},
         }
-    }
+    )
     result = build_downstream(lifecycle.defs, lifecycle.instance, run_config, selection=MODEL_STEPS, quiet=True)
     assert result.success
     challenger = registry.version_by_alias("challenger")

@@ -158,13 +158,13 @@ def test_a_refused_retrain_carries_no_approver_and_its_description_names_the_tri
     registry = lifecycle.resources["registry"]
     champion_before = _champion(lifecycle)
     # given a weak retrain launched by the drift sensor, let past evaluation and approved in its config
-    run_config = {
-        "ops": {
+    run_config = dg.RunConfig(
+        ops={
             "trained_model": {"config": {"max_iter": 2, "learning_rate": 0.01, "max_leaf_nodes": 2, "seed": 3}},
             "model_evaluation": {"config": {"min_oot_auc": 0.0}},
             "champion_model": {"config": {"approved_by": "alice@example.com"}},
         }
-    }
+    )
     trigger = {"mlops/trigger": f"drift:champion-v{champion_before.version}", "mlops/reason": "data drift in plan"}
     result = build_downstream(
         lifecycle.defs, lifecycle.instance, run_config, selection=MODEL_STEPS, quiet=True, tags=trigger
@@ -188,7 +188,7 @@ def test_a_tuning_run_ends_every_trial_run_and_a_failing_step_ends_its_run_faile
     tuned = build_downstream(
         lifecycle.defs,
         lifecycle.instance,
-        {"ops": {"trained_model": {"config": {"tuning_trials": 2, "max_iter": 40}}}},
+        dg.RunConfig(ops={"trained_model": {"config": {"tuning_trials": 2, "max_iter": 40}}}),
         selection=dg.AssetSelection.assets("trained_model"),
         quiet=True,
     )
@@ -200,7 +200,7 @@ def test_a_tuning_run_ends_every_trial_run_and_a_failing_step_ends_its_run_faile
     failed = build_downstream(
         lifecycle.defs,
         lifecycle.instance,
-        {"ops": {"trained_model": {"config": {"tuning_trials": 1, "tuning_metric": "accuracy"}}}},
+        dg.RunConfig(ops={"trained_model": {"config": {"tuning_trials": 1, "tuning_metric": "accuracy"}}}),
         selection=dg.AssetSelection.assets("trained_model"),
         quiet=True,
         raise_on_error=False,
@@ -212,12 +212,12 @@ def test_a_tuning_run_ends_every_trial_run_and_a_failing_step_ends_its_run_faile
 
 def test_a_model_below_the_quality_floor_fails_its_step_and_its_run(lifecycle: Lifecycle):
     # given a candidate that cannot reach the floor, when the blocking quality check fails the step
-    run_config = {
-        "ops": {
+    run_config = dg.RunConfig(
+        ops={
             "trained_model": {"config": {"max_iter": 2, "max_leaf_nodes": 2, "seed": 5}},
             "model_evaluation": {"config": {"min_oot_auc": 0.999}},
         }
-    }
+    )
     result = build_downstream(
         lifecycle.defs,
         lifecycle.instance,

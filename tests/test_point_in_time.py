@@ -18,9 +18,11 @@ import pytest
 from mlops_assets.core import domain as d
 from mlops_assets.datasets.assets import join_dataset
 from mlops_assets.datasets.dataset_split import SPLIT, SplitSpec, content_hash
+from mlops_assets.datasets.manifest import DatasetManifest
 from mlops_assets.features.feature_definitions import FEATURE_SERVICE, FEATURE_TTL, build_repo
 from mlops_assets.ingestion.generator import generate_day
 from resources.feast_store import FeastResource
+from resources.record_io_manager import read_record
 from tests.lifecycle_state import Lifecycle
 
 EARLY = pd.Timestamp("2026-01-05 08:00", tz="UTC")
@@ -180,8 +182,8 @@ def test_duckdb_builds_the_very_dataset_the_file_store_built(tmp_path: Path):
 def test_every_training_row_carries_the_latest_snapshot_at_or_before_its_own_time(lifecycle: Lifecycle):
     # given the dataset the lifecycle built and the snapshots Feast joined it from
     lake = lifecycle.resources["lake"]
-    manifest = lake.read_json("datasets", "current.json")
-    dataset = lake.read_parquet("datasets", manifest["version"], "dataset.parquet")
+    manifest = read_record(lake, "training_dataset", DatasetManifest)
+    dataset = lake.read_parquet("datasets", manifest.version, "dataset.parquet")
     snapshots = pd.read_parquet(lifecycle.data_dir / "lake" / "features" / "customer_snapshots.parquet")
     rows = dataset[dataset[SPLIT] != ""].sample(n=min(2_000, len(dataset)), random_state=0)
     rows = rows.sort_values(d.TIMESTAMP).reset_index(drop=True)

@@ -11,6 +11,8 @@ import pytest
 from mlops_assets.core import domain as d
 from mlops_assets.datasets.dataset_split import SPLIT
 from mlops_assets.training.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
+from mlops_assets.training.model_record import ModelRecord
+from resources.record_io_manager import read_record
 from tests.lifecycle_runs import build_downstream
 from tests.lifecycle_state import Lifecycle
 
@@ -44,15 +46,15 @@ def test_materializing_the_model_again_with_the_same_config_gives_the_same_artif
     build_downstream(
         lifecycle.defs,
         lifecycle.instance,
-        {"ops": {"trained_model": {"config": {}}}},
+        dg.RunConfig(ops={"trained_model": {"config": {}}}),
         selection=dg.AssetSelection.assets("trained_model"),
         quiet=True,
     )
     # then the candidate record points at the same bytes as the first run's model
-    record = lake.read_json("models", "candidate.json")
-    assert record["dataset_version"] == first["dataset_version"]
-    assert record["sha256"] == first["sha256"]
-    assert record["dagster_run_id"] != lifecycle.downstream.run_id, "the model was not trained again"
+    record = read_record(lake, "trained_model", ModelRecord)
+    assert record.dataset_version == first["dataset_version"]
+    assert record.sha256 == first["sha256"]
+    assert record.dagster_run_id != lifecycle.downstream.run_id, "the model was not trained again"
 
 
 def test_a_different_training_set_gives_a_different_hash(lifecycle: Lifecycle):

@@ -6,7 +6,9 @@ import dagster as dg
 import numpy as np
 import pytest
 
+from mlops_assets.training.model_record import ModelRecord
 from mlops_assets.training.tuning import sample_rows
+from resources.record_io_manager import read_record
 from tests.lifecycle_runs import build_downstream
 from tests.lifecycle_state import Lifecycle
 
@@ -47,5 +49,5 @@ def test_trials_use_the_sample_and_the_run_records_its_size(lifecycle: Lifecycle
         "500",
     )
     # the final model still trained on every train row
-    record = lifecycle.resources["lake"].read_json("models", "candidate.json")
-    assert record["metrics"]["train_rows"] > 500
+    record = read_record(lifecycle.resources["lake"], "trained_model", ModelRecord)
+    assert record.metrics["train_rows"] > 500

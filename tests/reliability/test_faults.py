@@ -13,8 +13,10 @@ import time
 import dagster as dg
 import pytest
 
+from mlops_assets.training.model_record import ModelRecord
 from resources.mlflow_tracking import MlflowResource
 from resources.profiles import project_root
+from resources.record_io_manager import read_record
 from tests.lifecycle_runs import build_downstream
 from tests.lifecycle_state import Lifecycle
 
@@ -62,7 +64,7 @@ def test_training_with_the_tracking_store_down_fails_cleanly_and_a_retry_registe
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "3")
     registry = lifecycle.resources["registry"]
     versions_before = len(registry.client().search_model_versions(f"name='{registry.model_name}'"))
-    candidate_before = lifecycle.resources["lake"].read_json("models", "candidate.json")
+    candidate_before = read_record(lifecycle.resources["lake"], "trained_model", ModelRecord)
     selection = dg.AssetSelection.assets("trained_model", "model_evaluation", "registered_model")
     down = {**lifecycle.resources, "mlflow": MlflowResource(tracking_uri="http://127.0.0.1:9")}
     other_seed = {"ops": {"trained_model": {"config": {"seed": 7}}}}  # a model the registry does not hold yet
@@ -79,7 +81,7 @@ def test_training_with_the_tracking_store_down_fails_cleanly_and_a_retry_registe
     assert failure.step_key == "trained_model" and "127.0.0.1:9" in str(failure.event_specific_data.error)
     # nothing half-done: no new registry version, the previous candidate record untouched
     assert len(registry.client().search_model_versions(f"name='{registry.model_name}'")) == versions_before
-    assert lifecycle.resources["lake"].read_json("models", "candidate.json") == candidate_before
+    assert read_record(lifecycle.resources["lake"], "trained_model", ModelRecord) == candidate_before
     # the same selection retried with the store back registers exactly one version
     build_downstream(lifecycle.defs, lifecycle.instance, other_seed, selection=selection, quiet=True)
     assert len(registry.client().search_model_versions(f"name='{registry.model_name}'")) == versions_before + 1
