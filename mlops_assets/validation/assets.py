@@ -12,6 +12,8 @@ import dagster as dg
 
 from mlops_assets.metadata import OWNERS, column_lineage, same_columns, sig, table_metadata
 from mlops_assets.partitions import DAYS, day_window
+from mlops_assets.validation import day_verdicts
+from mlops_assets.validation.day_verdicts import DaySummary
 from resources.storage import LakeResource
 
 if TYPE_CHECKING:
@@ -31,25 +33,18 @@ class ValidationConfig(dg.Config):
     max_rejection_rate: float = 0.05
 
 
-def _explain(summary: "pd.DataFrame", limit: int = 5) -> str:
-    if summary.empty:
-        return ""
-    lines = [f"{r.column}: {r.check} failed on {r.rows} row(s), e.g. {r.examples}" for r in summary.itertuples()]
-    return "; ".join(lines[:limit])
-
-
 def _record_day(
     context: dg.AssetExecutionContext,
     day: str,
     raw: "pd.DataFrame",
     outcome: "ValidationOutcome",
-    summary: dict[str, object],
+    summary: DaySummary,
 ) -> None:
     """Attach one day's verdict, counts, schema and lineage to that day's two materializations."""
     from mlops_assets.validation.schema import REASONS
 
     verdict = {
-        "accepted": dg.MetadataValue.bool(bool(summary["accepted"])),
+        "accepted": dg.MetadataValue.bool(summary["accepted"]),
         "rows_in": dg.MetadataValue.int(len(raw)),
         "quarantined": dg.MetadataValue.int(len(outcome.quarantined)),
         "rejection_rate": dg.MetadataValue.float(sig(outcome.rejection_rate) or 0.0),
@@ -75,27 +70,53 @@ def _record_day(
     )
 
 
+def _output_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
+    """Both outputs are written from the same raw day, by the same code, whenever that day lands."""
+    return dg.AssetSpec(
+        key,
+        deps=["raw_churn_events"],
+        group_name="validation",
+        kinds={"pandera", "parquet"},
+        owners=OWNERS,
+        description=description,
+        code_version="1",
+        automation_condition=FOLLOWS_RAW,
+    )
+
+
+def _checks(days: dict[str, DaySummary], max_rejection_rate: float) -> Iterator[dg.AssetCheckResult]:
+    """The run's three blocking checks over every day it validated."""
+    unreconciled = day_verdicts.unreconciled_days(days)
+    yield dg.AssetCheckResult(
+        check_name="counts_reconcile",
+        asset_key=VALIDATED,
+        passed=not unreconciled,
+        metadata={"unreconciled_days": dg.MetadataValue.json(unreconciled)},
+    )
+    broken = day_verdicts.broken_contracts(days)
+    yield dg.AssetCheckResult(
+        check_name="table_contract",
+        asset_key=VALIDATED,
+        passed=not broken,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=day_verdicts.contract_description(broken),
+        metadata={"table_errors": dg.MetadataValue.json(broken)},
+    )
+    over = day_verdicts.over_budget(days, max_rejection_rate)
+    yield dg.AssetCheckResult(
+        check_name="rejection_rate_within_budget",
+        asset_key=VALIDATED,
+        passed=not over,
+        description=day_verdicts.budget_description(over, max_rejection_rate),
+        metadata={"max_rejection_rate": max_rejection_rate, "worst_rate": day_verdicts.worst_rate(days)},
+    )
+
+
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            VALIDATED,
-            deps=["raw_churn_events"],
-            group_name="validation",
-            kinds={"pandera", "parquet"},
-            owners=OWNERS,
-            description="Rows that satisfy the pandera contract, typed; one parquet file per day.",
-            code_version="1",
-            automation_condition=FOLLOWS_RAW,
-        ),
-        dg.AssetSpec(
-            QUARANTINED,
-            deps=["raw_churn_events"],
-            group_name="validation",
-            kinds={"pandera", "parquet"},
-            owners=OWNERS,
-            description="Rejected rows, kept as text with the checks each failed (column `rejection_reasons`).",
-            code_version="1",
-            automation_condition=FOLLOWS_RAW,
+        _output_spec(VALIDATED, "Rows that satisfy the pandera contract, typed; one parquet file per day."),
+        _output_spec(
+            QUARANTINED, "Rejected rows, kept as text with the checks each failed (column `rejection_reasons`)."
         ),
     ],
     check_specs=[
@@ -128,56 +149,19 @@ def validate_events(
     """
     from mlops_assets.validation.schema import build_schema, split_valid  # pandera is slow to import
 
-    days: dict[str, dict[str, object]] = {}
+    days: dict[str, DaySummary] = {}
     for key in context.partition_keys:
         raw = lake.read_parquet("raw", f"{key}.parquet")
         outcome = split_valid(raw, build_schema(day_window(key)))
-        accepted = not outcome.table_errors and outcome.rejection_rate <= config.max_rejection_rate
-        summary = {
-            "rows_in": len(raw),
-            "validated": len(outcome.valid),
-            "quarantined": len(outcome.quarantined),
-            "rejection_rate": round(outcome.rejection_rate, 4),
-            "table_errors": outcome.table_errors,
-            "failures": _explain(outcome.failure_summary),
-            "accepted": accepted,
-        }
+        summary = day_verdicts.day_summary(len(raw), outcome, config.max_rejection_rate)
         lake.write_parquet(outcome.valid, "validated", f"{key}.parquet")
         lake.write_parquet(outcome.quarantined, "quarantine", f"{key}.parquet")
         lake.write_json(summary, "validated", f"{key}.json")
         days[key] = summary
-        if not accepted:
+        if not summary["accepted"]:
             context.log.warning(f"{key} not accepted: {outcome.table_errors or summary['failures']}")
         _record_day(context, key, raw, outcome, summary)
 
     yield dg.MaterializeResult(asset_key=VALIDATED)
     yield dg.MaterializeResult(asset_key=QUARANTINED)
-
-    unreconciled = {k: v for k, v in days.items() if v["rows_in"] != v["validated"] + v["quarantined"]}
-    yield dg.AssetCheckResult(
-        check_name="counts_reconcile",
-        asset_key=VALIDATED,
-        passed=not unreconciled,
-        metadata={"unreconciled_days": dg.MetadataValue.json(unreconciled)},
-    )
-    broken = {k: v["table_errors"] for k, v in days.items() if v["table_errors"]}
-    yield dg.AssetCheckResult(
-        check_name="table_contract",
-        asset_key=VALIDATED,
-        passed=not broken,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description="; ".join(f"{k}: {', '.join(e)}" for k, e in broken.items()) or "all columns as contracted",
-        metadata={"table_errors": dg.MetadataValue.json(broken)},
-    )
-    over = {k: v for k, v in days.items() if v["rejection_rate"] > config.max_rejection_rate}
-    yield dg.AssetCheckResult(
-        check_name="rejection_rate_within_budget",
-        asset_key=VALIDATED,
-        passed=not over,
-        description="; ".join(f"{k}: {v['rejection_rate']:.1%} rejected ({v['failures']})" for k, v in over.items())
-        or f"every day within {config.max_rejection_rate:.0%}",
-        metadata={
-            "max_rejection_rate": config.max_rejection_rate,
-            "worst_rate": max((v["rejection_rate"] for v in days.values()), default=0.0),
-        },
-    )
+    yield from _checks(days, config.max_rejection_rate)
