@@ -1,7 +1,8 @@
 """Where pipeline data lives: a folder (local disk by default, a shared volume in production).
 
-Assets exchange data through this resource rather than an IO manager so that every table has a stable,
-documented path a person can open (``raw/2026-01-03.parquet``) and every write is atomic.
+Tables and artifacts go through this resource rather than an IO manager so that every table has a stable,
+documented path a person can open (``raw/2026-01-03.parquet``) and every write is atomic; the small typed
+records assets hand on (manifest, model record, evaluation) go through ``record_io_manager``.
 """
 
 from __future__ import annotations
