@@ -93,14 +93,14 @@ def _run_stage(assets: tuple[str, ...], how: str, data_dir: Path, factor: int) -
             selection=selection,
             instance=instance,
             resources=defs.resources,
-            run_config={"ops": ops, **QUIET},
+            run_config=dg.RunConfig(ops=ops, loggers=QUIET["loggers"]),
             tags={RANGE_START: first, RANGE_END: LAST_DAY} if how == "range" else None,
             partition_key=LAST_DAY if how == "day" else None,
         )
     else:
         config = auto_approval() if "champion_model" in assets else None
         if how == "retrain":
-            config = {"ops": {"trained_model": {"config": RETRAIN}}}
+            config = dg.RunConfig(ops={"trained_model": {"config": RETRAIN}})
         result = build_downstream(defs, instance, config, selection=selection, quiet=True)
     started: dict[str, float] = {}
     steps: dict[str, float] = {}
