@@ -6,6 +6,8 @@ training rows, so checking a new day never reloads the training data.
 """
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -27,6 +29,11 @@ from mlops_assets.registry.assets import champion_model
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
 from resources.storage import LakeResource
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlops_assets.monitoring.concept_report import ConceptVerdict
 
 SEGMENT_TABLE = dict(segment="string", drifted="bool", share_drifted="float", drifted_columns="string", rows="int")
 """Columns of the per-segment verdicts table on a data-drift report."""
@@ -110,16 +117,38 @@ def export_monitoring_metrics(lake: LakeResource, serving: ServingResource) -> N
     metrics.write(serving.monitoring_metrics_path)
 
 
-@dg.asset(
-    group_name="monitoring",
-    kinds={"scipy"},
-    owners=OWNERS,
-    partitions_def=DAYS,
-    deps=["validated_events", reference_profile],
-    code_version="1",
-    automation_condition=NEW_DAY,
-    check_specs=[check_spec(DATA_DRIFT_CHECK, "data_drift_report")],
-)
+def _daily_report(check: str, asset: str, kinds: set[str], source: str = "validated_events") -> Callable:
+    """A report per day of ``source`` against the champion's reference profile, made as each day lands."""
+    return dg.asset(
+        name=asset,
+        group_name="monitoring",
+        kinds=kinds,
+        owners=OWNERS,
+        partitions_def=DAYS,
+        deps=[source, reference_profile],
+        code_version="1",
+        automation_condition=NEW_DAY,
+        check_specs=[check_spec(check, asset)],
+    )
+
+
+def _store_report(lake: LakeResource, serving: ServingResource, folder: str, day: str, payload: dict) -> None:
+    """Keep one day's report where the drift sensors read it, and refresh the Prometheus metrics from it."""
+    lake.write_json(payload, "monitoring", folder, f"{day}.json")
+    export_monitoring_metrics(lake, serving)
+
+
+def _drift_report(
+    current: "pd.DataFrame", columns: list[str], alpha: float, version: str, path: str, day: str, **extra: object
+) -> dict:
+    """``current`` compared with champion ``version``'s reference profile at ``path``, as the report is stored."""
+    from mlops_assets.monitoring.drift_profile import ReferenceProfile
+
+    report = ReferenceProfile.load(path).compare(current, columns=columns, alpha=alpha)
+    return {**report.to_dict(), "markdown": report.to_markdown(), "champion_version": version, "day": day, **extra}
+
+
+@_daily_report(DATA_DRIFT_CHECK, "data_drift_report", {"scipy"})
 def data_drift_report(
     context: dg.AssetExecutionContext,
     config: MonitoringConfig,
@@ -129,33 +158,20 @@ def data_drift_report(
 ) -> dg.MaterializeResult:
     """Feature drift of one day's validated events against the champion's reference profile."""
     from mlops_assets.core import domain as d
-    from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
     day = context.partition_key
     version, path = champion_reference(lake, registry)
     current = lake.read_parquet("validated", f"{day}.parquet")
     columns = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
-    report = ReferenceProfile.load(path).compare(current, columns=columns, alpha=config.alpha)
     segments = segment_drift(path, current, columns, config.alpha)
-    payload = {**report.to_dict(), "markdown": report.to_markdown(), "champion_version": version, "day": day}
-    payload["segments"] = segments
-    lake.write_json(payload, "monitoring", "data_drift", f"{day}.json")
-    export_monitoring_metrics(lake, serving)
+    payload = _drift_report(current, columns, config.alpha, version, path, day, segments=segments)
+    _store_report(lake, serving, "data_drift", day, payload)
     table = records_table([{"segment": name, **verdict} for name, verdict in sorted(segments.items())], SEGMENT_TABLE)
     extra = {"champion_version": version, "rows": dg.MetadataValue.int(len(current)), "segments": table}
     return report_result(payload, extra, DATA_DRIFT_CHECK, "data_drift_report", segment_notes(segments))
 
 
-@dg.asset(
-    group_name="monitoring",
-    kinds={"scipy", "onnx"},
-    owners=OWNERS,
-    partitions_def=DAYS,
-    deps=["validated_events", reference_profile],
-    code_version="1",
-    automation_condition=NEW_DAY,
-    check_specs=[check_spec(PREDICTION_DRIFT_CHECK, "prediction_drift_report")],
-)
+@_daily_report(PREDICTION_DRIFT_CHECK, "prediction_drift_report", {"scipy", "onnx"})
 def prediction_drift_report(
     context: dg.AssetExecutionContext,
     config: MonitoringConfig,
@@ -167,7 +183,6 @@ def prediction_drift_report(
     import pandas as pd
 
     from mlops_assets.core import domain as d
-    from mlops_assets.monitoring.drift_profile import ReferenceProfile
     from mlops_assets.training.model_artifact import OnnxScorer
 
     day = context.partition_key
@@ -179,11 +194,9 @@ def prediction_drift_report(
         events = lake.read_parquet("validated", f"{day}.parquet")
         scores = OnnxScorer(registry.download(registry.get_version(version))).predict_proba(d.encode(events))
         source = "champion scored the day's validated events"
-    report = ReferenceProfile.load(path).compare(pd.DataFrame({"score": scores}), columns=["score"], alpha=config.alpha)
-    payload = {**report.to_dict(), "markdown": report.to_markdown(), "champion_version": version, "day": day}
-    payload["source"] = source
-    lake.write_json(payload, "monitoring", "prediction_drift", f"{day}.json")
-    export_monitoring_metrics(lake, serving)
+    frame = pd.DataFrame({"score": scores})
+    payload = _drift_report(frame, ["score"], config.alpha, version, path, day, source=source)
+    _store_report(lake, serving, "prediction_drift", day, payload)
     mean_score = sig(float(pd.Series(scores).mean())) or 0.0
     extra = {"source": source, "mean_score": mean_score, "champion_version": version}
     notes = [f"Scores: {source} ({len(scores)} rows, mean score {fmt(mean_score)})."]
@@ -198,16 +211,7 @@ def _logged_scores(serving: ServingResource, day: str):  # noqa: ANN202 - option
     return chosen["score"].to_numpy() if len(chosen) else None
 
 
-@dg.asset(
-    group_name="monitoring",
-    kinds={"pandera"},
-    owners=OWNERS,
-    partitions_def=DAYS,
-    deps=["raw_churn_events", reference_profile],
-    code_version="1",
-    automation_condition=NEW_DAY,
-    check_specs=[check_spec(QUALITY_CHECK, "feature_quality_report")],
-)
+@_daily_report(QUALITY_CHECK, "feature_quality_report", {"pandera"}, source="raw_churn_events")
 def feature_quality_report(
     context: dg.AssetExecutionContext, lake: LakeResource, registry: ModelRegistryResource, serving: ServingResource
 ) -> dg.MaterializeResult:
@@ -222,8 +226,7 @@ def feature_quality_report(
     features = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
     quality = feature_quality(ReferenceProfile.load(path), raw, columns=features)
     payload = json.loads(json.dumps(quality.to_dict(), default=str))
-    lake.write_json(payload, "monitoring", "feature_quality", f"{day}.json")
-    export_monitoring_metrics(lake, serving)
+    _store_report(lake, serving, "feature_quality", day, payload)
     degraded, issues = bool(payload.get("degraded", False)), payload.get("issues", [])
     description = f"{day}: " + ("; ".join(map(str, issues))[:500] if degraded else "within the reference's limits")
     checked = {"day": day, "champion_version": str(version), "issues": dg.MetadataValue.json(issues)}
@@ -250,9 +253,13 @@ def concept_drift_report(
     """
     import pandas as pd
 
-    from mlops_assets.core import domain as d
     from mlops_assets.features.assets import accepted_days, read_validated
-    from mlops_assets.monitoring.concept_drift import log_loss_per_row, page_hinkley, performance_drop
+    from mlops_assets.monitoring.concept_report import (
+        MIN_LABELLED_ROWS,
+        ConceptVerdict,
+        concept_verdict,
+        labelled_since,
+    )
     from mlops_assets.training.model_artifact import OnnxScorer
 
     version, _ = champion_reference(lake, registry)
@@ -260,40 +267,31 @@ def concept_drift_report(
     trained_as_of = pd.Timestamp(champion.tags["data.as_of"])
     days = accepted_days(lake)[0]
     events = read_validated(lake, [day for day in days if day >= str(trained_as_of.date())] or days[-1:])
-    now = events[d.TIMESTAMP].max()
-    fresh = events[(events[d.TIMESTAMP] > trained_as_of) & (events[d.LABEL_TIMESTAMP] <= now)].sort_values(d.TIMESTAMP)
-    meta: dict = {"champion_version": version, "labelled_rows_since_training": len(fresh)}
-    if len(fresh) < 200:
-        reason = f"only {len(fresh)} new labelled rows"
-        payload = {"dataset": {"drifted": False}, "reason": reason, **meta}
-        headline = f"**Not enough evidence yet** for champion v{version}: {reason}."
-        numbers = {"drifted": False, "reason": reason}
-        failed, description, checked = False, f"not enough evidence yet: {reason}", {"champion_version": str(version)}
-    else:
+    fresh = labelled_since(events, trained_as_of)
+    verdict = ConceptVerdict(version, len(fresh))
+    if len(fresh) >= MIN_LABELLED_ROWS:
         scorer = OnnxScorer(registry.download(champion))
         reference = _dataset_split(lake, champion.tags["data.dataset_version"], "oot_test")
-        ref = (reference[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(reference)))
-        cur = (fresh[d.LABEL].to_numpy(), scorer.predict_proba(d.encode(fresh)))
-        drop = performance_drop(ref, cur, alpha=config.alpha)
-        fired = page_hinkley(log_loss_per_row(*cur))
-        fired_at = str(fresh[d.TIMESTAMP].iloc[fired]) if fired is not None else None
-        payload = {"dataset": {"drifted": drop.drifted}, **drop.to_dict(), "page_hinkley_index": fired}
-        payload["page_hinkley_at"] = fired_at
-        headline = (
-            f"**{'Concept drift' if drop.drifted else 'No concept drift'}**: champion v{version}'s error on "
-            f"{len(fresh)} new labels {fmt(drop.current_error)} vs {fmt(drop.reference_error)} on its test set "
-            f"(p {fmt(drop.p_value)}); AUC {fmt(drop.current_auc)} vs {fmt(drop.reference_auc)}. "
-            f"Page-Hinkley: {'fired at ' + fired_at if fired_at else 'not fired'}."
-        )
-        numbers = {"drifted": drop.drifted, **{k: sig(getattr(drop, k)) for k in DROP_FIGURES}}
-        numbers["page_hinkley_fired_at"] = fired_at or "not fired"
-        failed, checked = drop.drifted, {"champion_version": str(version), "p_value": float(drop.p_value)}
-        description = (
-            f"champion v{version}: error {drop.current_error:.4f} on new labels vs "
-            f"{drop.reference_error:.4f} on its test set (p {drop.p_value:.2g})"
-        )
-    lake.write_json(payload, "monitoring", "concept_drift", "latest.json")
-    return dg.MaterializeResult(
-        metadata={**leading(headline), **meta, **numbers},
-        check_results=[verdict_check(CONCEPT_DRIFT_CHECK, "concept_drift_report", failed, description, checked)],
+        verdict = concept_verdict(version, reference, fresh, scorer.predict_proba, config.alpha)
+    lake.write_json(verdict.payload(), "monitoring", "concept_drift", "latest.json")
+    check = verdict_check(
+        CONCEPT_DRIFT_CHECK, "concept_drift_report", verdict.drifted, verdict.description(), verdict.checked()
     )
+    return dg.MaterializeResult(metadata=_concept_metadata(verdict), check_results=[check])
+
+
+def _concept_metadata(verdict: "ConceptVerdict") -> dict:
+    """Metadata that leads with the verdict, then the numbers behind it."""
+    version, drop = verdict.version, verdict.drop
+    if drop is None:
+        headline = f"**Not enough evidence yet** for champion v{version}: {verdict.reason}."
+        return {**leading(headline), **verdict.summary(), "drifted": False, "reason": verdict.reason}
+    fired_at = verdict.page_hinkley_at
+    headline = (
+        f"**{'Concept drift' if drop.drifted else 'No concept drift'}**: champion v{version}'s error on "
+        f"{verdict.rows} new labels {fmt(drop.current_error)} vs {fmt(drop.reference_error)} on its test set "
+        f"(p {fmt(drop.p_value)}); AUC {fmt(drop.current_auc)} vs {fmt(drop.reference_auc)}. "
+        f"Page-Hinkley: {'fired at ' + fired_at if fired_at else 'not fired'}."
+    )
+    numbers = {"drifted": drop.drifted, **{k: sig(getattr(drop, k)) for k in DROP_FIGURES}}
+    return {**leading(headline), **verdict.summary(), **numbers, "page_hinkley_fired_at": fired_at or "not fired"}
