@@ -129,23 +129,6 @@ class ProductionConfig(PromotionConfig):
         )
 
 
-def _arm_stats(log: "object", salt: str):  # noqa: ANN202
-    from mlops_assets.deployment.canary import ArmStats
-
-    arms = {"champion": ArmStats(), "challenger": ArmStats()}
-    if getattr(log, "empty", True) or "salt" not in log.columns:
-        return arms
-    for arm, rows in log[log["salt"] == salt].groupby("arm"):
-        if arm not in arms:
-            continue
-        stats = arms[arm]
-        stats.requests = len(rows)
-        stats.errors = int(rows["fallback"].sum())
-        stats.latencies_ms = rows["latency_ms"].astype(float).tolist()
-        stats.scores = rows.loc[~rows["fallback"], "score"].astype(float).tolist()
-    return arms
-
-
 APPROVAL_CHECK = "no_promotion_awaiting_approval"
 
 
@@ -158,6 +141,11 @@ def _serve_champion_only(serving: ServingResource, champion: str | None, salt: s
     triton = serving.triton()
     if triton is not None and champion:
         triton.load(CHURN_MODEL, [int(champion)])
+
+
+def _version_of(registry: ModelRegistryResource, alias: str) -> str | None:
+    version = registry.version_by_alias(alias)
+    return str(version.version) if version is not None else None
 
 
 def _retire(registry: ModelRegistryResource, version: str, reasons: list[str], run_id: str, status: str) -> None:
@@ -196,48 +184,27 @@ def production_deployment(
     nothing refused keeps receiving traffic; one awaiting approval keeps its canary share until a person
     approves (``mlops approve VERSION --by NAME``, or this asset launched with ``approved_by``).
     """
-    from mlops_assets.deployment.canary import PROMOTE, ROLLBACK, CanaryVerdict, evaluate
+    from mlops_assets.deployment.production_decision import after_gate, arm_stats, canary_verdict, decide
     from mlops_assets.serving.routing import Routing
 
     run_id = context.run.run_id
-    champion = registry.version_by_alias("champion")
-    challenger = registry.version_by_alias("challenger")
+    champion = _version_of(registry, "champion")
+    challenger = _version_of(registry, "challenger")
     routing = Routing.load(serving.routing_path) if serving.routing_path.exists() else Routing()
-    arms = _arm_stats(serving.prediction_log().read(), routing.salt)
-    if champion is None and challenger is not None:
-        verdict = CanaryVerdict(PROMOTE, ["first model: no champion to compare with on live traffic"], {})
-    elif challenger is None or challenger.version == champion.version:
-        verdict = None
-    elif routing.challenger_version != str(challenger.version):
-        verdict = CanaryVerdict("continue", [f"v{challenger.version} is not on canary yet"], {})
-    else:
-        verdict = evaluate(arms["challenger"], arms["champion"], config.canary_policy())
-    if verdict is None:
-        decision, reasons, version = "no challenger", ["nothing on canary"], None
-    else:
-        version = str(challenger.version)
-        decision, reasons = f"v{version}: keep collecting evidence", list(verdict.reasons)
-        if verdict.decision == ROLLBACK:
-            _retire(registry, version, reasons, run_id, "rolled_back")
-            decision = f"v{version} rolled back (degraded on live traffic)"
-        elif config.canary_expired and verdict.decision != PROMOTE:
-            _retire(registry, version, reasons, run_id, "expired")
-            decision = f"v{version} rolled back (not enough evidence within the canary's time limit)"
-        elif verdict.decision == PROMOTE:
-            registered = read_record(lake, registered_model.key.to_user_string(), ChallengerRef)
-            status, version, reasons = apply_gate(run_id, config, registered, registry, extra_reason=verdict.reasons[0])
-            if status == "approved":
-                decision = f"v{version} promoted"
-            elif status == "awaiting_approval":
-                decision = f"v{version} awaiting approval (mlops approve {version} --by NAME)"
-            else:
-                _retire(registry, version, reasons, run_id, "refused")
-                decision = f"v{version} rolled back (refused by the promotion gate)"
-    current = registry.version_by_alias("champion")
-    champion_version = str(current.version) if current else None
-    if verdict is None or "rolled back" in decision or "promoted" in decision:
+    arms = arm_stats(serving.prediction_log().read(), routing.salt)
+    policy = config.canary_policy()
+    verdict = canary_verdict(champion, challenger, routing.challenger_version, arms, policy)
+    decision = decide(verdict, challenger, config.canary_expired)
+    if decision.to_gate:
+        registered = read_record(lake, registered_model.key.to_user_string(), ChallengerRef)
+        status, version, reasons = apply_gate(run_id, config, registered, registry, extra_reason=verdict.reasons[0])
+        decision = after_gate(status, version, reasons)
+    if decision.retire_as is not None:
+        _retire(registry, decision.version, decision.reasons, run_id, decision.retire_as)
+    champion_version = _version_of(registry, "champion")
+    if decision.ends_canary:
         _serve_champion_only(serving, champion_version, routing.salt)
-    awaiting = "awaiting approval" in decision
+    version = decision.version
     links = {
         f"mlflow_{role}": dg.MetadataValue.url(mlflow.version_url(registry.model_name, number))
         for role, number in (("challenger", version), ("champion", champion_version))
@@ -246,9 +213,9 @@ def production_deployment(
     return dg.MaterializeResult(
         data_version=dg.DataVersion(f"champion-v{champion_version}" if champion_version else "no-champion"),
         metadata={
-            "decision": decision,
+            "decision": decision.text,
             "challenger_version": version or "none",
-            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in reasons)),
+            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
             "tests": dg.MetadataValue.json(verdict.tests if verdict else {}),
             "requests": dg.MetadataValue.json({k: v.requests for k, v in arms.items()}),
             "champion_version": champion_version or "none",
@@ -257,9 +224,9 @@ def production_deployment(
         check_results=[
             dg.AssetCheckResult(
                 check_name=APPROVAL_CHECK,
-                passed=not awaiting,
+                passed=not decision.awaiting_approval,
                 severity=dg.AssetCheckSeverity.WARN,
-                description=decision,
+                description=decision.text,
                 metadata={"version": version or "none"},
             )
         ],
