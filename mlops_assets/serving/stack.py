@@ -19,6 +19,7 @@ from mlops_assets.core.artifacts import BASELINE_MODEL, CHURN_MODEL
 from mlops_assets.deployment.triton_repository import write_baseline_model
 from mlops_assets.serving.app import create_app
 from mlops_assets.serving.backends import FeastFeatures, TritonScorer
+from mlops_assets.serving.coalescing import CoalescingScorer
 from mlops_assets.serving.gateway import Gateway
 from mlops_assets.serving.metrics import GatewayMetrics
 from mlops_assets.serving.routing import Routing, RoutingWatcher
@@ -122,7 +123,7 @@ class ServingStack:
 
         self.gateway = Gateway(
             features=features,
-            scorer=TritonScorer(self.triton.grpc_url, timeout_s=self.timeout_s),
+            scorer=CoalescingScorer(TritonScorer(self.triton.grpc_url, timeout_s=self.timeout_s)),
             routing=RoutingWatcher(self.serving.routing_path),
             log=self.serving.prediction_log(),
             metrics=GatewayMetrics(),
@@ -194,7 +195,7 @@ def serve_gateway(triton_grpc_url: str, host: str = "127.0.0.1", port: int = 808
     serving = resources["serving"]
     gateway = Gateway(
         features=feature_reader(resources["feast"]),
-        scorer=TritonScorer(triton_grpc_url),
+        scorer=CoalescingScorer(TritonScorer(triton_grpc_url)),
         routing=RoutingWatcher(serving.routing_path),
         log=serving.prediction_log(),
         metrics=GatewayMetrics(),
