@@ -25,15 +25,14 @@ def _run(capsys, *args):
     return code, out.out, out.err
 
 
+def _compare(capsys, reference, current, *args):
+    """``mlops drift --reference REFERENCE --current CURRENT *args``: (exit code, stdout, stderr)."""
+    return _run(capsys, "--reference", reference, "--current", current, *args)
+
+
 def test_json_output_has_a_verdict_and_every_column_field(files, capsys):
-    code, out, _ = _run(
-        capsys,
-        "--reference",
-        files / "reference.parquet",
-        "--current",
-        files / "shifted.parquet",
-        "--columns",
-        "monthly_charges,plan",
+    code, out, _ = _compare(
+        capsys, files / "reference.parquet", files / "shifted.parquet", "--columns", "monthly_charges,plan"
     )
     report = json.loads(out)
     assert code == 0 and report["dataset"]["drifted"] is True
@@ -44,40 +43,15 @@ def test_json_output_has_a_verdict_and_every_column_field(files, capsys):
 
 
 def test_fail_on_drift_exits_one_only_when_drift_is_found(files, capsys):
-    shifted = _run(
-        capsys,
-        "--reference",
-        files / "reference.parquet",
-        "--current",
-        files / "shifted.parquet",
-        "--fail-on-drift",
-        "--columns",
-        "monthly_charges,sessions_30d",
-    )
-    normal = _run(
-        capsys,
-        "--reference",
-        files / "reference.parquet",
-        "--current",
-        files / "normal.csv",
-        "--fail-on-drift",
-        "--columns",
-        "monthly_charges,sessions_30d",
-    )
+    reference, compared = files / "reference.parquet", ("--fail-on-drift", "--columns", "monthly_charges,sessions_30d")
+    shifted = _compare(capsys, reference, files / "shifted.parquet", *compared)
+    normal = _compare(capsys, reference, files / "normal.csv", *compared)
     assert shifted[0] == 1 and normal[0] == 0
 
 
 def test_markdown_output_is_a_table_for_people(files, capsys):
-    code, out, _ = _run(
-        capsys,
-        "--reference",
-        files / "reference.parquet",
-        "--current",
-        files / "normal.csv",
-        "--format",
-        "markdown",
-        "--columns",
-        "region",
+    code, out, _ = _compare(
+        capsys, files / "reference.parquet", files / "normal.csv", "--format", "markdown", "--columns", "region"
     )
     assert code == 0 and "| column |" in out and "region" in out
 
@@ -117,9 +91,7 @@ def bad_files(tmp_path_factory):
 
 
 def test_infinities_in_the_reference_still_flag_a_shifted_column_and_are_counted(bad_files, capsys):
-    code, out, _ = _run(
-        capsys, "--reference", bad_files / "ref.parquet", "--current", bad_files / "current.parquet", "--columns", "x"
-    )
+    code, out, _ = _compare(capsys, bad_files / "ref.parquet", bad_files / "current.parquet", "--columns", "x")
     column = _strict_json(out)["columns"][0]
     assert code == 0 and column["drifted"] is True
     assert (column["nonfinite_reference"], column["nonfinite_current"], column["rows_reference"]) == (10, 0, 4_990)
@@ -127,10 +99,8 @@ def test_infinities_in_the_reference_still_flag_a_shifted_column_and_are_counted
 
 @pytest.mark.parametrize("column", ["y", "id"], ids=["no-finite-value", "identifiers"])
 def test_an_untestable_column_is_named_and_fails_the_gate_rather_than_passing_as_no_drift(bad_files, capsys, column):
-    code, out, err = _run(
-        capsys,
-        *("--reference", bad_files / "ref.parquet", "--current", bad_files / "current.parquet"),
-        *("--columns", column, "--fail-on-drift"),
+    code, out, err = _compare(
+        capsys, bad_files / "ref.parquet", bad_files / "current.parquet", "--columns", column, "--fail-on-drift"
     )
     report = _strict_json(out)
     assert code == 1 and report["dataset"]["untestable_columns"] == [column] and report["columns"] == []
@@ -139,9 +109,7 @@ def test_an_untestable_column_is_named_and_fails_the_gate_rather_than_passing_as
 
 @pytest.mark.parametrize("output", ["json", "markdown"])
 def test_every_output_of_a_bad_input_is_well_formed(bad_files, capsys, output):
-    code, out, _ = _run(
-        capsys, "--reference", bad_files / "ref.parquet", "--current", bad_files / "current.parquet", "--format", output
-    )
+    code, out, _ = _compare(capsys, bad_files / "ref.parquet", bad_files / "current.parquet", "--format", output)
     assert code == 0
     if output == "json":
         assert _strict_json(out)["dataset"] == {
@@ -164,12 +132,10 @@ def test_a_saved_profile_gives_the_same_report_as_a_fresh_one(files, tmp_path, c
     # Given: a profile saved while comparing a window against the reference
     profile = tmp_path / "reference.profile"
     reference, shifted = files / "reference.parquet", files / "shifted.parquet"
-    code, saved_run, err = _run(
-        capsys, "--reference", reference, "--current", shifted, "--save-profile", profile, *COMPARED
-    )
+    code, saved_run, err = _compare(capsys, reference, shifted, "--save-profile", profile, *COMPARED)
     # When: the window is compared against the saved profile, and against a fresh profile of the same rows
     reused = _run(capsys, "--profile", profile, "--current", shifted, *COMPARED)
-    fresh = _run(capsys, "--reference", reference, "--current", shifted, *COMPARED)
+    fresh = _compare(capsys, reference, shifted, *COMPARED)
     # Then: the three reports are the same, and the file is the one the reference_profile asset writes
     assert code == 0 and f"saved to {profile}" in err
     assert json.loads(saved_run) == json.loads(reused[1]) == json.loads(fresh[1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import numpy as np
@@ -37,14 +38,18 @@ FILE_STORE_DROPS_ROWS = pytest.mark.xfail(
 )
 
 
-def feast_in(root: Path, source: Path, offline_store: str) -> FeastResource:
-    """A Feast repo in ``root`` over the snapshot file ``source``, with the repo's objects applied."""
+def feast_in(root: Path, source: Path, offline_store: str, **settings: Any) -> FeastResource:
+    """A Feast repo in ``root`` over the snapshot file ``source``, with the repo's objects applied.
+
+    ``settings`` are further ``FeastResource`` fields (the Spark session's, in test_spark_offline_store).
+    """
     feast = FeastResource(
         repo_path=str(root / "repo"),
         source_path=str(source),
         registry=str(root / "repo" / "registry.db"),
         sqlite_path=str(root / "repo" / "online_store.db"),
         offline_store=offline_store,
+        **settings,
     )
     feast.store().apply(list(build_repo(str(source), offline_store).values()))
     return feast

@@ -20,9 +20,10 @@ import pytest
 from mlops_assets.core import domain as d
 from mlops_assets.datasets.assets import join_dataset
 from mlops_assets.datasets.dataset_split import SplitSpec, content_hash
-from mlops_assets.features.feature_definitions import FEATURE_TTL, build_repo
+from mlops_assets.features.feature_definitions import FEATURE_TTL
 from mlops_assets.ingestion.generator import generate_day
 from resources.feast_store import FeastResource
+from tests.test_point_in_time import feast_in
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("pyspark", reason="the spark extra (pip install .[spark]) is not installed")
@@ -40,20 +41,6 @@ QUICK_START = {
 }
 """For a few hundred rows on two cores: the JVM's quick compiler and no code generation take the session
 start and the first join from about 45 s + 80 s to 20 s + 25 s here; none of it changes a result."""
-
-
-def feast_in(root: Path, source: Path, offline_store: str) -> FeastResource:
-    feast = FeastResource(
-        repo_path=str(root / "repo"),
-        source_path=str(source),
-        registry=str(root / "repo" / "registry.db"),
-        sqlite_path=str(root / "repo" / "online_store.db"),
-        offline_store=offline_store,
-        spark_master="local[2]",
-        spark_conf=QUICK_START,
-    )
-    feast.store().apply(list(build_repo(str(source), offline_store).values()))
-    return feast
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +65,9 @@ def snapshots_and_events(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 @pytest.fixture(scope="module")
 def spark_feast(snapshots_and_events, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeastResource]:
     source, _ = snapshots_and_events
-    yield feast_in(tmp_path_factory.mktemp("spark-repo"), source, "spark")
+    yield feast_in(
+        tmp_path_factory.mktemp("spark-repo"), source, "spark", spark_master="local[2]", spark_conf=QUICK_START
+    )
     from pyspark.sql import SparkSession
 
     session = SparkSession.getActiveSession()

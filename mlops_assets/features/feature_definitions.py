@@ -9,6 +9,7 @@ every offline store; only its kind differs (Feast's Spark store reads nothing bu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -71,27 +72,24 @@ def build_repo(source_path: str, offline_store: str = "duckdb") -> dict[str, Any
         owner=OWNER,
     )
     source = snapshot_source(source_path, offline_store)
-    account = FeatureView(
-        name="customer_account",
-        entities=[customer],
-        ttl=FEATURE_TTL,
-        schema=[_field(n) for n in d.ACCOUNT_FEATURES],
-        source=source,
-        online=True,
-        description="Contract and billing state of the customer.",
-        owner=OWNER,
-        tags={"domain": "churn", "team": "ml-platform"},
-    )
-    engagement = FeatureView(
-        name="customer_engagement",
-        entities=[customer],
-        ttl=FEATURE_TTL,
-        schema=[_field(n) for n in d.ENGAGEMENT_FEATURES],
-        source=source,
-        online=True,
-        description="How much and how happily the customer uses the product.",
-        owner=OWNER,
-        tags={"domain": "churn", "team": "ml-platform"},
+
+    def snapshot_view(name: str, features: Sequence[str], description: str) -> FeatureView:
+        """A view of some of the snapshot's columns: same customer, source, TTL and owner as the others."""
+        return FeatureView(
+            name=name,
+            entities=[customer],
+            ttl=FEATURE_TTL,
+            schema=[_field(n) for n in features],
+            source=source,
+            online=True,
+            description=description,
+            owner=OWNER,
+            tags={"domain": "churn", "team": "ml-platform"},
+        )
+
+    account = snapshot_view("customer_account", d.ACCOUNT_FEATURES, "Contract and billing state of the customer.")
+    engagement = snapshot_view(
+        "customer_engagement", d.ENGAGEMENT_FEATURES, "How much and how happily the customer uses the product."
     )
 
     # The fields carry no descriptions: Feast 0.67's schema inference compares Fields description included
