@@ -189,6 +189,7 @@ def _bench(state: str, data_dir: Path) -> list[dict]:
     from mlops_assets.features.feature_definitions import FEATURE_SERVICE
     from mlops_assets.serving.routing import Routing
     from resources.feast_store import FeastResource
+    from resources.polling import wait_until
     from tests.mlops_serve import start_mlops_serve
 
     ids = _entity_ids(data_dir)
@@ -209,9 +210,7 @@ def _bench(state: str, data_dir: Path) -> list[dict]:
     stack, port = start_mlops_serve(data_dir)
     try:
         endpoint_path = data_dir / "serving" / "endpoint.json"
-        deadline = time.monotonic() + 30  # written just after the gateway starts answering
-        while not endpoint_path.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(endpoint_path.exists, 30, 0.1, f"{endpoint_path}, written just after the gateway answers")
         endpoint = json.loads(endpoint_path.read_text())
         triton = _triton_scorer(endpoint["triton_grpc"], str(routing.champion_version))
         rows += _rows(state, "mlops serve", port, ids, triton, matrix)

@@ -7,13 +7,13 @@ embedded profile, or an external one (production), named by its URL either way.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from mlops_assets.serving.triton_process import TritonStartError
+from resources.polling import wait_until
 
 
 class TritonResource(dg.ConfigurableResource):
@@ -35,14 +35,16 @@ class TritonResource(dg.ConfigurableResource):
             client.load_model(model, config=self._config_with_versions(model, versions))
         else:
             client.load_model(model)
-        deadline = time.monotonic() + timeout
         pending = [str(v) for v in versions] if versions else [""]
-        while pending and time.monotonic() < deadline:
-            pending = [v for v in pending if not client.is_model_ready(model, v)]
-            if pending:
-                time.sleep(0.2)
-        if pending:
-            raise TritonStartError(f"{model} versions {pending} not ready after {timeout}s")
+
+        def all_ready() -> bool:
+            pending[:] = [v for v in pending if not client.is_model_ready(model, v)]
+            return not pending
+
+        try:
+            wait_until(all_ready, timeout, 0.2, f"{model} versions {pending} to be ready")
+        except TimeoutError as error:
+            raise TritonStartError(f"{model} versions {pending} not ready after {timeout}s") from error
 
     def _config_with_versions(self, model: str, versions: list[int]) -> str:
         """The model's full config with a ``specific`` version policy (an override replaces the whole config)."""
@@ -72,16 +74,17 @@ class TritonResource(dg.ConfigurableResource):
         processes); a load that arrives meanwhile has crashed Triton 2.51 with SIGSEGV, so loads and
         unloads wait for the model to settle.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            busy = sorted(
-                {m.get("state", "") for m in client.get_model_repository_index() if m.get("name") == model} & states
-            )
-            if not busy:
-                return
-            if time.monotonic() > deadline:
-                raise TritonStartError(f"{model} still {'/'.join(busy)} after {timeout}s")
-            time.sleep(0.05)
+        busy: list[str] = []
+
+        def settled() -> bool:
+            index = client.get_model_repository_index()
+            busy[:] = sorted({m.get("state", "") for m in index if m.get("name") == model} & states)
+            return not busy
+
+        try:
+            wait_until(settled, timeout, 0.05, f"{model} to leave {'/'.join(sorted(states))}")
+        except TimeoutError as error:
+            raise TritonStartError(f"{model} still {'/'.join(busy)} after {timeout}s") from error
 
     def ready(self, model: str, version: str = "") -> bool:
         try:

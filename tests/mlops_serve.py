@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from mlops_assets.serving.triton_process import free_port
+from resources.polling import wait_until
 
 
 def answers(url: str) -> bool:
@@ -31,10 +31,15 @@ def start_mlops_serve(data_dir: Path, *args: str, timeout_s: float = 120) -> tup
     env = {k: v for k, v in os.environ.items() if k != "MLOPS_PROFILE"} | {"MLOPS_DATA_DIR": str(data_dir)}
     mlops = str(Path(sys.executable).with_name("mlops"))
     process = subprocess.Popen([mlops, "serve", "--port", str(port), *args], env=env)
-    deadline = time.monotonic() + timeout_s
-    while not answers(f"http://127.0.0.1:{port}/healthz"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"mlops serve on {data_dir} did not answer /healthz (exit code {process.poll()})")
-        time.sleep(0.25)
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"mlops serve on {data_dir} exited with {process.returncode} before answering /healthz")
+        return answers(f"http://127.0.0.1:{port}/healthz")
+
+    try:
+        wait_until(healthy, timeout_s, 0.25, f"mlops serve on {data_dir} to answer /healthz")
+    except (RuntimeError, TimeoutError):
+        process.kill()
+        raise
     return process, port

@@ -54,7 +54,7 @@ def test_resources_are_dagster_resources():
     import importlib
     import inspect
 
-    helpers = {"__init__", "profiles", "atomic", "mlflow_import", "k8s"}
+    helpers = {"__init__", "profiles", "atomic", "mlflow_import", "k8s", "polling"}
     for path in sorted((ROOT / "resources").glob("*.py")):
         if path.stem in helpers:
             continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from mlops_assets.serving.triton_process import free_port
+from resources.polling import wait_until
 from resources.profiles import project_root
 
 SENSORS = """query { sensorsOrError(repositorySelector: {repositoryLocationName: "mlops",
@@ -40,16 +40,14 @@ def webserver(log_path: Path) -> Iterator[httpx.Client]:
     )
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             try:
-                if client.get("/server_info").status_code == 200:
-                    break
+                return client.get("/server_info").status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(1)
-        else:
-            raise TimeoutError(f"dagster-webserver did not answer in 120 s; see {log_path}")
+                return False
+
+        wait_until(answers, 120, 1, f"dagster-webserver to answer /server_info (log: {log_path})")
         yield client
     finally:
         client.close()

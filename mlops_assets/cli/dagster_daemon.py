@@ -7,12 +7,14 @@ end. The daemon's own log goes to a file beside the instance.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from resources.polling import wait_until
 
 
 def _signal(group: int, signum: int) -> bool:
@@ -55,10 +57,14 @@ class DaemonProcess:
             return
         group = self.process.pid
         _signal(group, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _signal(group, 0) and time.monotonic() < deadline:
-            self.process.poll()  # reap the daemon itself, so the group empties once its children are gone
-            time.sleep(0.2)
+        process = self.process
+
+        def group_gone() -> bool:
+            process.poll()  # reap the daemon itself, so the group empties once its children are gone
+            return not _signal(group, 0)
+
+        with contextlib.suppress(TimeoutError):  # what outlives the deadline is killed below
+            wait_until(group_gone, timeout, 0.2, f"the daemon's process group {group} to exit")
         _signal(group, signal.SIGKILL)
         self.process.wait()
         self.process = None

@@ -23,6 +23,7 @@ from mlops_assets.dagster_home import ensure_dagster_home
 from mlops_assets.ingestion.producer import land_days
 from mlops_assets.monitoring.check_history import completed_evaluations
 from mlops_assets.run_tags import TRIGGER_TAG
+from resources.polling import wait_until
 from resources.profiles import data_dir, project_root, resolved
 
 FIRST_DAY = dt.date(2026, 1, 1)
@@ -98,14 +99,18 @@ class Loop:
 
     def wait(self, what: str, predicate: Callable[[], object], timeout_s: float) -> object:
         """Poll ``predicate`` until it returns something truthy; a dead daemon or the deadline is an error."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+
+        def answered() -> object:
             if value := predicate():
                 return value
             if not self.daemon.alive():
                 raise DemoError(f"the Dagster daemon exited while waiting for {what}; see {self.daemon.log_path}")
-            time.sleep(1.0)
-        raise DemoError(f"timed out after {timeout_s:.0f} s waiting for {what}; see {self.daemon.log_path}")
+            return None
+
+        try:
+            return wait_until(answered, timeout_s, 1.0, what)
+        except TimeoutError as error:
+            raise DemoError(f"{error}; see {self.daemon.log_path}") from None
 
     def serve(self) -> None:
         """Start Triton, the gateway and a traffic generator on the champion the loop promoted."""

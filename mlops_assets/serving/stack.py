@@ -7,6 +7,7 @@ every second, and binds everything to 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -25,6 +26,7 @@ from mlops_assets.serving.metrics import GatewayMetrics
 from mlops_assets.serving.routing import Routing, RoutingWatcher
 from mlops_assets.serving.triton_process import TritonServerProcess, TritonStartError, free_port
 from resources.feast_store import FeastResource
+from resources.polling import wait_until
 from resources.serving import ServingResource
 from resources.triton_server import TritonResource
 
@@ -137,9 +139,9 @@ class ServingStack:
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self._threads.append(thread)
-        deadline = time.monotonic() + 30
-        while not self._server.started and self._threads[0].is_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        server, runner = self._server, self._threads[0]
+        with contextlib.suppress(TimeoutError):  # reported below, as a server that never started
+            wait_until(lambda: server.started or not runner.is_alive(), 30, 0.05, f"the gateway on {self.url}")
         if not self._server.started:
             raise UserError(f"the gateway did not start listening on {self.url}; see the messages above")
         self.serving.endpoint_path.parent.mkdir(parents=True, exist_ok=True)

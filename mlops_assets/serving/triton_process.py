@@ -11,10 +11,10 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 from mlops_assets.serving.triton_env import TritonInstall, ensure_triton_env
+from resources.polling import wait_until
 
 
 class TritonStartError(RuntimeError):
@@ -68,19 +68,26 @@ class TritonServerProcess:
         """Start on fresh free ports and wait until the server answers ready."""
         self.http_port, self.grpc_port, self.metrics_port = free_port(), free_port(), free_port()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        return self._launch(timeout)
+
+    def _launch(self, timeout: float, occasion: str = "") -> TritonServerProcess:
+        """Run ``tritonserver`` on the ports set and wait until it answers ready; one that never does is killed."""
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
+        process = self.process = subprocess.Popen(
             self.command(), env=self.install.environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise TritonStartError(f"tritonserver exited with {self.process.returncode}:\n{self.log_tail()}")
-            if self.server_ready():
-                return self
-            time.sleep(0.2)
-        self.kill()
-        raise TritonStartError(f"tritonserver not ready after {timeout}s:\n{self.log_tail()}")
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise TritonStartError(f"tritonserver exited{occasion} with {process.returncode}:\n{self.log_tail()}")
+            return self.server_ready()
+
+        try:
+            wait_until(ready, timeout, 0.2, f"tritonserver{occasion} to answer ready")
+        except TimeoutError:
+            self.kill()
+            raise TritonStartError(f"tritonserver not ready{occasion} after {timeout}s:\n{self.log_tail()}") from None
+        return self
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
@@ -115,15 +122,4 @@ class TritonServerProcess:
         """Start again on the same ports (clients keep their URLs); models must be loaded again."""
         self.stop()
         ports = (self.http_port, self.grpc_port, self.metrics_port)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command(), env=self.install.environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise TritonStartError(f"tritonserver exited on restart (ports {ports}):\n{self.log_tail()}")
-            if self.server_ready():
-                return self
-            time.sleep(0.2)
-        raise TritonStartError(f"tritonserver not ready after restart:\n{self.log_tail()}")
+        return self._launch(timeout, f" on restart (ports {ports})")

@@ -8,12 +8,12 @@ a real drift report, the gateway's ``/metrics`` serves it, Prometheus scrapes it
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -28,6 +28,7 @@ from mlops_assets.serving.gateway import Gateway
 from mlops_assets.serving.metrics import GatewayMetrics
 from mlops_assets.serving.prediction_log import PredictionLog
 from mlops_assets.serving.routing import RoutingWatcher
+from resources.polling import wait_until
 from resources.profiles import project_root
 from resources.serving import ServingResource
 from resources.storage import LakeResource
@@ -88,9 +89,8 @@ def gateway_with_drift(tmp_path: Path):
     server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with contextlib.suppress(TimeoutError):  # a gateway that never started fails the scrape, with its message
+        wait_until(lambda: server.started, 20, 0.05, "the gateway to listen")
     try:
         yield port, payload
     finally:
@@ -122,17 +122,20 @@ def test_a_real_prometheus_scrapes_the_drift_report_and_fires_the_drift_alerts(t
     api = f"http://127.0.0.1:{port}/api/v1"
     try:
         firing: dict[str, list[dict]] = {}
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not {"MlopsDatasetDrift", "MlopsColumnDrift"} <= firing.keys():
-            time.sleep(1)
+
+        def both_alerts_fire() -> bool:
             try:
                 alerts = httpx.get(f"{api}/alerts", timeout=2).json()["data"]["alerts"]
             except (httpx.HTTPError, KeyError):
-                continue
-            firing = {}
+                return False
+            firing.clear()
             for alert in alerts:
                 if alert["state"] == "firing":
                     firing.setdefault(alert["labels"]["alertname"], []).append(alert["labels"])
+            return {"MlopsDatasetDrift", "MlopsColumnDrift"} <= firing.keys()
+
+        with contextlib.suppress(TimeoutError):  # the assertions below say which alert is missing
+            wait_until(both_alerts_fire, 60, 1, "Prometheus to fire both drift alerts")
         tail = (tmp_path / "prometheus.log").read_text()[-2000:]
         assert "MlopsDatasetDrift" in firing, f"no drift alert after 60 s; prometheus log:\n{tail}"
         expected = {"alertname": "MlopsDatasetDrift", "report": "data", "severity": "warning"}

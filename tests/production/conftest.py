@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from mlops_assets.serving.triton_process import free_port
+from resources.polling import wait_until
 
 PG_ADMIN_URL = os.environ.get("MLOPS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("MLOPS_TEST_REDIS", "127.0.0.1:6379")
@@ -80,16 +80,21 @@ def mlflow_server(new_database, tmp_path: Path) -> Iterator[str]:
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
+
+    def healthy() -> bool:
+        if server.poll() is not None:
+            raise RuntimeError(f"mlflow server exited with {server.returncode}")
+        try:
+            return httpx.get(f"{url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     try:
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not start:\n{(tmp_path / 'mlflow-server.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        try:
+            wait_until(healthy, 180, 0.5, "the mlflow server to answer /health")
+        except (RuntimeError, TimeoutError) as error:
+            tail = (tmp_path / "mlflow-server.log").read_text()[-3000:]
+            pytest.fail(f"mlflow server did not start ({error}):\n{tail}")
         yield url
     finally:
         server.terminate()

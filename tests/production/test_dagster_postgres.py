@@ -6,13 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from resources.polling import wait_until
 from resources.profiles import project_root
 from tests.lifecycle_runs import ingest_days
 from tests.lifecycle_state import make_definitions
@@ -73,11 +73,16 @@ def test_a_materialization_and_a_sensor_tick_persist_in_postgres_and_a_second_in
     )
     try:
         with dg.DagsterInstance.from_config(str(home)) as second:
-            deadline = time.monotonic() + 120
-            while not _sensor_ticks(second, "drift_sensor"):
-                if time.monotonic() > deadline or daemon.poll() is not None:
-                    pytest.fail(f"no sensor tick; daemon log:\n{log.read_text()[-3000:]}")
-                time.sleep(1)
+
+            def ticked() -> bool:
+                if daemon.poll() is not None:
+                    pytest.fail(f"the daemon exited before a sensor tick; daemon log:\n{log.read_text()[-3000:]}")
+                return bool(_sensor_ticks(second, "drift_sensor"))
+
+            try:
+                wait_until(ticked, 120, 1, "a drift_sensor tick")
+            except TimeoutError as error:
+                pytest.fail(f"{error}; daemon log:\n{log.read_text()[-3000:]}")
             # the second instance reads both from PostgreSQL
             event = second.get_latest_materialization_event(dg.AssetKey("raw_churn_events"))
             assert event is not None and event.asset_materialization.partition == "2026-01-01"

@@ -1,11 +1,13 @@
 """The demo's traffic generator says why requests failed, not only how many."""
 
+import contextlib
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from mlops_assets.serving.traffic_generator import TrafficGenerator
+from resources.polling import wait_until
 
 
 class _Gateway(BaseHTTPRequestHandler):
@@ -34,9 +36,8 @@ def test_failed_requests_are_counted_by_status_and_unreachable_gateways_by_error
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     traffic = TrafficGenerator(f"http://127.0.0.1:{server.server_port}", [1, 2, 3], batch=2, pause_s=0.01).start()
-    deadline = time.monotonic() + 20
-    while traffic.stats.requests + traffic.stats.failures < 12 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with contextlib.suppress(TimeoutError):  # the assertions below say what was missing
+        wait_until(lambda: traffic.stats.requests + traffic.stats.failures >= 12, 20, 0.05, "12 requests")
     server.shutdown()
     server.server_close()
     time.sleep(0.2)  # a few requests against the closed port
