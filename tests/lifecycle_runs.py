@@ -12,7 +12,9 @@ from typing import Any
 
 import dagster as dg
 
+from mlops_assets.ingestion.assets import IngestionConfig
 from mlops_assets.partitions import DAYS, RANGE_END, RANGE_START
+from mlops_assets.registry.assets import PromotionConfig
 
 PARTITIONED_GROUPS = ("ingestion", "validation")
 DAILY_REPORTS = ("data_drift_report", "prediction_drift_report", "feature_quality_report")
@@ -42,7 +44,7 @@ def ingest_days(
     first, last = dt.date.fromisoformat(first_day), dt.date.fromisoformat(last_day)
     days = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
     instance.add_dynamic_partitions(DAYS.name, [d for d in days if not instance.has_dynamic_partition(DAYS.name, d)])
-    run_config = {"ops": {"raw_churn_events": {"config": {"source": "generator", **(ingestion or {})}}}}
+    run_config = dg.RunConfig(ops={"raw_churn_events": IngestionConfig(**{"source": "generator", **(ingestion or {})})})
     return dg.materialize(
         list(defs.assets or []),
         selection=dg.AssetSelection.groups(*PARTITIONED_GROUPS),
@@ -96,6 +98,6 @@ def monitor_day(
     )
 
 
-def auto_approval(approver: str = "mlops demo (automatic approval)") -> dict[str, Any]:
+def auto_approval(approver: str = "mlops demo (automatic approval)") -> dg.RunConfig:
     """Run config that approves the promotion automatically and says so in the registry."""
-    return {"ops": {"champion_model": {"config": {"approved_by": approver, "automatic_approval": True}}}}
+    return dg.RunConfig(ops={"champion_model": PromotionConfig(approved_by=approver, automatic_approval=True)})

@@ -7,6 +7,7 @@ import math
 import dagster as dg
 import pytest
 
+from mlops_assets.training.assets import TrainingConfig
 from tests.lifecycle_runs import build_downstream
 from tests.lifecycle_state import Lifecycle
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 
 def _tuned(lifecycle: Lifecycle, trials: int) -> tuple[dict, str]:
-    config = {"ops": {"trained_model": {"config": {"tuning_trials": trials, "seed": 42}}}}
+    config = dg.RunConfig(ops={"trained_model": TrainingConfig(tuning_trials=trials, seed=42)})
     result = build_downstream(
         lifecycle.defs, lifecycle.instance, config, selection=dg.AssetSelection.assets("trained_model"), quiet=True
     )
@@ -66,7 +67,7 @@ def test_a_second_retrain_continues_the_stored_study_starting_from_its_best_para
 
 
 def test_without_a_budget_the_configured_hyperparameters_are_used_as_given(lifecycle: Lifecycle):
-    config = {"ops": {"trained_model": {"config": {"max_iter": 30, "learning_rate": 0.1}}}}
+    config = dg.RunConfig(ops={"trained_model": TrainingConfig(max_iter=30, learning_rate=0.1)})
     result = build_downstream(
         lifecycle.defs, lifecycle.instance, config, selection=dg.AssetSelection.assets("trained_model"), quiet=True
     )

@@ -6,6 +6,7 @@ import dagster as dg
 import numpy as np
 import pytest
 
+from mlops_assets.training.assets import TrainingConfig
 from mlops_assets.training.model_record import ModelRecord
 from mlops_assets.training.tuning import sample_rows
 from resources.record_io_manager import read_record
@@ -33,7 +34,7 @@ def test_a_cap_below_one_row_is_refused():
 
 @pytest.mark.slow
 def test_trials_use_the_sample_and_the_run_records_its_size(lifecycle: Lifecycle):
-    config = {"ops": {"trained_model": {"config": {"tuning_trials": 1, "tuning_max_rows": 500}}}}
+    config = dg.RunConfig(ops={"trained_model": TrainingConfig(tuning_trials=1, tuning_max_rows=500)})
     result = build_downstream(
         lifecycle.defs, lifecycle.instance, config, selection=dg.AssetSelection.assets("trained_model"), quiet=True
     )

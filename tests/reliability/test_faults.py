@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import dagster as dg
 import pytest
 
+from mlops_assets.training.assets import TrainingConfig
 from mlops_assets.training.model_record import ModelRecord
 from resources.mlflow_tracking import MlflowResource
+from resources.polling import wait_until
 from resources.profiles import project_root
 from resources.record_io_manager import read_record
 from tests.lifecycle_runs import build_downstream
@@ -41,9 +43,13 @@ def test_a_writer_killed_mid_write_leaves_the_previous_artifact_whole(tmp_path):
             cwd=project_root(),
             env={**os.environ, "PYTHONPATH": str(project_root())},
         )
-        deadline = time.monotonic() + 30
-        while not list(tmp_path.glob(".model.onnx.*.tmp")) and writer.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.001)
+        with contextlib.suppress(TimeoutError):  # killed all the same; the assertion below says it proved nothing
+            wait_until(
+                lambda writer=writer: list(tmp_path.glob(".model.onnx.*.tmp")) or writer.poll() is not None,
+                30,
+                0.001,
+                "the writer's temporary file",
+            )
         writer.send_signal(signal.SIGKILL)
         writer.wait()
         data = target.read_bytes()
@@ -67,7 +73,7 @@ def test_training_with_the_tracking_store_down_fails_cleanly_and_a_retry_registe
     candidate_before = read_record(lifecycle.resources["lake"], "trained_model", ModelRecord)
     selection = dg.AssetSelection.assets("trained_model", "model_evaluation", "registered_model")
     down = {**lifecycle.resources, "mlflow": MlflowResource(tracking_uri="http://127.0.0.1:9")}
-    other_seed = {"ops": {"trained_model": {"config": {"seed": 7}}}}  # a model the registry does not hold yet
+    other_seed = dg.RunConfig(ops={"trained_model": TrainingConfig(seed=7)})  # a model the registry does not hold yet
     failed = dg.materialize(
         list(lifecycle.defs.assets),
         selection=selection,

@@ -10,7 +10,9 @@ import httpx
 import pandas as pd
 import pytest
 
+from mlops_assets.deployment.assets import CanaryConfig
 from mlops_assets.serving.stack import ServingStack
+from mlops_assets.training.assets import TrainingConfig
 from tests.lifecycle_runs import auto_approval, build_downstream, ingest_days
 from tests.lifecycle_state import DOWNSTREAM, make_definitions
 
@@ -28,7 +30,7 @@ class Serving:
     data_dir: Path
 
     def deploy(self, share: float = 0.3) -> dg.ExecuteInProcessResult:
-        config = {"ops": {"canary_deployment": {"config": {"challenger_share": share}}}}
+        config = dg.RunConfig(ops={"canary_deployment": CanaryConfig(challenger_share=share)})
         return build_downstream(self.defs, self.instance, config, selection=DEPLOY, quiet=True)
 
 
@@ -39,7 +41,7 @@ def serving(tmp_path_factory: pytest.TempPathFactory):
     with dg.instance_for_test(temp_dir=str(tmp_path_factory.mktemp("serving_home"))) as instance:
         ingest_days(defs, instance, "2026-01-01", "2026-01-10", {"rows_per_day": 600}, quiet=True)
         build_downstream(defs, instance, auto_approval(), selection=DOWNSTREAM, quiet=True)
-        challenger = {"ops": {"trained_model": {"config": {"seed": 7, "max_iter": 60}}}}
+        challenger = dg.RunConfig(ops={"trained_model": TrainingConfig(seed=7, max_iter=60)})
         build_downstream(defs, instance, challenger, selection=RETRAIN, quiet=True)
         resources = defs.resources
         stack = ServingStack(resources["serving"], resources["feast"]).start()

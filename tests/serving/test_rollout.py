@@ -9,8 +9,10 @@ import pytest
 
 from mlops_assets.core import domain as d
 from mlops_assets.core.artifacts import ArtifactIntegrityError
+from mlops_assets.deployment.assets import ProductionConfig
 from mlops_assets.deployment.triton_repository import write_model_version
 from mlops_assets.ingestion.generator import generate_day
+from mlops_assets.training.assets import TrainingConfig
 from mlops_assets.training.model_artifact import Hyperparameters, sha256_bytes, to_onnx_bytes, train
 from tests.lifecycle_runs import build_downstream
 
@@ -48,7 +50,7 @@ def test_a_deliberately_bad_challenger_is_rolled_back_and_never_becomes_champion
     serving.deploy(share=0.5)
     # when live traffic flows and the production deployment evaluates the canary
     _traffic(serving)
-    config = {"ops": {"production_deployment": {"config": {"min_requests": 100, "approved_by": "test"}}}}
+    config = dg.RunConfig(ops={"production_deployment": ProductionConfig(min_requests=100, approved_by="test")})
     result = build_downstream(
         serving.defs, serving.instance, config, selection=dg.AssetSelection.assets("production_deployment"), quiet=True
     )
@@ -109,18 +111,18 @@ def test_a_challenger_the_gate_refuses_is_rolled_back_and_receives_no_more_traff
     registry = serving.defs.resources["registry"]
     champion = str(registry.version_by_alias("champion").version)
     # given a new challenger on canary for half the traffic, which serves healthily
-    retrain = {"ops": {"trained_model": {"config": {"seed": 11, "max_iter": 40}}}}
+    retrain = dg.RunConfig(ops={"trained_model": TrainingConfig(seed=11, max_iter=40)})
     build_downstream(serving.defs, serving.instance, retrain, selection=RETRAIN, quiet=True)
     challenger = str(registry.version_by_alias("challenger").version)
     assert challenger != champion
     serving.deploy(share=0.5)
     _traffic(serving)
     # when the decision runs with a margin no model can clear
-    gate = {"min_requests": 100, "min_improvement": 1.0, "approved_by": "test"}
+    gate = ProductionConfig(min_requests=100, min_improvement=1.0, approved_by="test")
     result = build_downstream(
         serving.defs,
         serving.instance,
-        {"ops": {"production_deployment": {"config": gate}}},
+        dg.RunConfig(ops={"production_deployment": gate}),
         selection=dg.AssetSelection.assets("production_deployment"),
         quiet=True,
     )
