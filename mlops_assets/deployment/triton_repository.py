@@ -98,6 +98,15 @@ class TritonPythonModel:
 '''
 
 
+QUEUE_DELAY_US = 0
+"""Triton's dynamic batcher sends what is queued as soon as an instance is free, without waiting for more.
+
+The gateway already sends the rows of concurrent requests together (``serving/coalescing.py``) and a
+request queued behind a busy instance is batched anyway, so a delay only made a lone request wait it out
+(200 us added about 0.2 ms to a batch-1 call measured directly against Triton on these machines).
+"""
+
+
 def render_config(
     name: str,
     *,
@@ -105,7 +114,7 @@ def render_config(
     versions: list[int] | None = None,
     max_batch_size: int = 1024,
     instances: int | None = None,
-    queue_delay_us: int = 200,
+    queue_delay_us: int = QUEUE_DELAY_US,
 ) -> str:
     """config.pbtxt text for the churn model contract (input X [18], output probabilities [2]).
 
@@ -201,5 +210,5 @@ def write_baseline_model(repo: Path, name: str = BASELINE_MODEL, *, device: str 
     if target.exists():
         shutil.rmtree(target)
     _atomic_dir(target, files)
-    write_config(repo, name, device=device, queue_delay_us=100, instances=1)
+    write_config(repo, name, device=device, instances=1)
     return target

@@ -10,6 +10,7 @@ import json
 
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.datasets.manifest import DatasetManifest
+from mlops_assets.deployment.triton_repository import QUEUE_DELAY_US
 from mlops_assets.evaluation.report import EvaluationReport
 from mlops_assets.run_tags import REASON_TAG, TRIGGER_TAG
 from mlops_assets.training.model_record import ModelRecord
@@ -18,7 +19,7 @@ DEPLOYMENT_CONFIG = {
     "server": "triton",
     "backend": "python (onnxruntime, CPU); onnxruntime backend on GPU",
     "max_batch_size": 1024,
-    "dynamic_batching_max_queue_delay_us": 200,
+    "dynamic_batching_max_queue_delay_us": QUEUE_DELAY_US,
     "instance_groups": "1 x KIND_CPU",
 }
 
