@@ -7,6 +7,9 @@ the gateway's prediction log and decides: roll back on degradation, promote (thr
 approval as ``champion_model``) on enough evidence, or keep collecting.
 """
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import dagster as dg
 from pydantic import Field
 
@@ -20,6 +23,10 @@ from resources.model_registry import ModelRegistryResource
 from resources.record_io_manager import read_record
 from resources.serving import ServingResource
 from resources.storage import LakeResource
+
+if TYPE_CHECKING:
+    from mlops_assets.deployment.canary import ArmStats, CanaryVerdict
+    from mlops_assets.deployment.production_decision import Decision
 
 
 @dg.asset(group_name="deployment", kinds={"triton", "onnx"}, owners=OWNERS, deps=[registered_model], code_version="2")
@@ -155,6 +162,44 @@ def _retire(registry: ModelRegistryResource, version: str, reasons: list[str], r
     registry.set_tags(version, {"deploy.status": status, "deploy.reasons": "; ".join(reasons)[:4000]})
 
 
+def _decision_result(
+    decision: "Decision",
+    verdict: "CanaryVerdict | None",
+    arms: "dict[str, ArmStats]",
+    champion_version: str | None,
+    version_url: Callable[[str, str], str],
+    model_name: str,
+) -> dg.MaterializeResult:
+    """The decision as the asset records it: metadata, MLflow links, data version and the approval check."""
+    version = decision.version
+    links = {
+        f"mlflow_{role}": dg.MetadataValue.url(version_url(model_name, number))
+        for role, number in (("challenger", version), ("champion", champion_version))
+        if number
+    }
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(f"champion-v{champion_version}" if champion_version else "no-champion"),
+        metadata={
+            "decision": decision.text,
+            "challenger_version": version or "none",
+            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
+            "tests": dg.MetadataValue.json(verdict.tests if verdict else {}),
+            "requests": dg.MetadataValue.json({k: v.requests for k, v in arms.items()}),
+            "champion_version": champion_version or "none",
+            **links,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=APPROVAL_CHECK,
+                passed=not decision.awaiting_approval,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=decision.text,
+                metadata={"version": version or "none"},
+            )
+        ],
+    )
+
+
 @dg.asset(
     group_name="deployment",
     kinds={"triton"},
@@ -204,30 +249,4 @@ def production_deployment(
     champion_version = _version_of(registry, "champion")
     if decision.ends_canary:
         _serve_champion_only(serving, champion_version, routing.salt)
-    version = decision.version
-    links = {
-        f"mlflow_{role}": dg.MetadataValue.url(mlflow.version_url(registry.model_name, number))
-        for role, number in (("challenger", version), ("champion", champion_version))
-        if number
-    }
-    return dg.MaterializeResult(
-        data_version=dg.DataVersion(f"champion-v{champion_version}" if champion_version else "no-champion"),
-        metadata={
-            "decision": decision.text,
-            "challenger_version": version or "none",
-            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
-            "tests": dg.MetadataValue.json(verdict.tests if verdict else {}),
-            "requests": dg.MetadataValue.json({k: v.requests for k, v in arms.items()}),
-            "champion_version": champion_version or "none",
-            **links,
-        },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=APPROVAL_CHECK,
-                passed=not decision.awaiting_approval,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=decision.text,
-                metadata={"version": version or "none"},
-            )
-        ],
-    )
+    return _decision_result(decision, verdict, arms, champion_version, mlflow.version_url, registry.model_name)
