@@ -7,6 +7,7 @@ the gateway's prediction log and decides: roll back on degradation, promote (thr
 approval as ``champion_model``) on enough evidence, or keep collecting.
 """
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -128,12 +129,8 @@ class ProductionConfig(PromotionConfig):
     """The canary's time limit ended it: without enough evidence to promote, the challenger is rolled back."""
 
     def canary_policy(self) -> CanaryPolicy:
-        return CanaryPolicy(
-            alpha=self.alpha,
-            min_requests=self.min_requests,
-            max_latency_ratio=_CANARY.max_latency_ratio,
-            max_score_ks=_CANARY.max_score_ks,
-        )
+        """``CanaryPolicy``'s defaults with this run's significance and evidence rules."""
+        return dataclasses.replace(_CANARY, alpha=self.alpha, min_requests=self.min_requests)
 
 
 APPROVAL_CHECK = "no_promotion_awaiting_approval"
