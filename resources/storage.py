@@ -35,19 +35,20 @@ class LakeResource(dg.ConfigurableResource):
     def read_parquet(self, *parts: str) -> pd.DataFrame:
         import pandas as pd
 
-        path = self.path(*parts)
-        if not path.exists():
-            raise FileNotFoundError(f"{path} does not exist: materialize the asset that writes it first")
-        return pd.read_parquet(path)
+        return pd.read_parquet(self._written(*parts))
 
     def write_json(self, payload: Any, *parts: str) -> Path:
         return atomic.write_json(self.path(*parts), payload)
 
     def read_json(self, *parts: str) -> Any:
+        return atomic.read_json(self._written(*parts))
+
+    def _written(self, *parts: str) -> Path:
+        """The path of ``parts``, which the asset that writes it must have materialized before it is read."""
         path = self.path(*parts)
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist: materialize the asset that writes it first")
-        return atomic.read_json(path)
+        return path
 
     def write_bytes(self, data: bytes, *parts: str) -> Path:
         return atomic.write_bytes(self.path(*parts), data)
