@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import threading
@@ -18,33 +19,38 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import sqlalchemy as sa
 
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG, ArtifactIntegrityError, verify_sha256
 from resources.mlflow_import import import_mlflow
 from resources.mlflow_models import ONNX_MODEL_FILE
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
     from mlflow.entities.model_registry import ModelVersion
     from mlflow.tracking import MlflowClient
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no progress bars in run logs
 _GLOBAL_URI_LOCK = threading.Lock()
 
-_METADATA = sa.MetaData()
-ALIAS_EVENTS = sa.Table(
-    "alias_events",
-    _METADATA,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("model_name", sa.String(256), nullable=False, index=True),
-    sa.Column("alias", sa.String(64), nullable=False),
-    sa.Column("version", sa.String(32), nullable=True),
-    sa.Column("previous_version", sa.String(32), nullable=True),
-    sa.Column("actor", sa.String(256), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("dagster_run_id", sa.String(64), nullable=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
+
+@functools.cache
+def alias_events_table() -> sa.Table:
+    """The alias history table; built on first use, so loading the Definitions does not import SQLAlchemy."""
+    import sqlalchemy as sa
+
+    return sa.Table(
+        "alias_events",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("model_name", sa.String(256), nullable=False, index=True),
+        sa.Column("alias", sa.String(64), nullable=False),
+        sa.Column("version", sa.String(32), nullable=True),
+        sa.Column("previous_version", sa.String(32), nullable=True),
+        sa.Column("actor", sa.String(256), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("dagster_run_id", sa.String(64), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 @dataclass(frozen=True)
@@ -75,13 +81,15 @@ class ModelRegistryResource(dg.ConfigurableResource):
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
     def _engine(self) -> sa.Engine:
+        import sqlalchemy as sa
+
         engine = sa.create_engine(self.history_url, future=True)
         with engine.begin() as conn:
             # create_all checks, then creates: two run pods starting at once would both try to CREATE TABLE
             # and one would fail on PostgreSQL's catalog. The lock makes the check-and-create one step.
             if engine.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('mlops.alias_events.ddl'))"))
-            _METADATA.create_all(conn)
+            alias_events_table().metadata.create_all(conn)
         return engine
 
     def ensure_model(self) -> None:
@@ -216,6 +224,8 @@ class ModelRegistryResource(dg.ConfigurableResource):
         self, alias: str, version: str | int | None, *, actor: str, reason: str, dagster_run_id: str | None = None
     ) -> AliasEvent:
         """Point ``alias`` at ``version`` (or remove it) and record who did it and why."""
+        import sqlalchemy as sa
+
         engine = self._engine()
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
@@ -236,17 +246,20 @@ class ModelRegistryResource(dg.ConfigurableResource):
                 dagster_run_id=dagster_run_id,
                 at=dt.datetime.now(dt.UTC),
             )
-            conn.execute(ALIAS_EVENTS.insert().values(**event.__dict__))
+            conn.execute(alias_events_table().insert().values(**event.__dict__))
         engine.dispose()
         return event
 
     def alias_history(self, alias: str | None = None) -> list[AliasEvent]:
         """Every recorded alias move for this model, oldest first."""
         engine = self._engine()
-        query = sa.select(ALIAS_EVENTS).where(ALIAS_EVENTS.c.model_name == self.model_name)
+        import sqlalchemy as sa
+
+        events = alias_events_table()
+        query = sa.select(events).where(events.c.model_name == self.model_name)
         if alias:
-            query = query.where(ALIAS_EVENTS.c.alias == alias)
+            query = query.where(events.c.alias == alias)
         with engine.connect() as conn:
-            rows = conn.execute(query.order_by(ALIAS_EVENTS.c.id)).mappings().all()
+            rows = conn.execute(query.order_by(events.c.id)).mappings().all()
         engine.dispose()
         return [AliasEvent(**{k: v for k, v in row.items() if k != "id"}) for row in rows]

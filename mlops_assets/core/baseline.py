@@ -7,9 +7,12 @@ when Triton itself is unreachable. Scores are rough but calibrated to the base c
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from mlops_assets.core import domain as d
+
+if TYPE_CHECKING:  # numpy loads on first use: the Triton repository writer reads the constants at import
+    import numpy as np
 
 INTERCEPT = -1.9
 COEFFICIENTS: dict[str, float] = {
@@ -23,6 +26,8 @@ FILL: dict[str, float] = {"satisfaction_score": 6.5}
 
 def baseline_scores(matrix: np.ndarray) -> np.ndarray:
     """P(churn) from the model-input matrix (columns in ``domain.MODEL_FEATURES`` order)."""
+    import numpy as np
+
     logit = np.full(matrix.shape[0], INTERCEPT, dtype=np.float64)
     for name, weight in COEFFICIENTS.items():
         column = matrix[:, d.MODEL_FEATURES.index(name)].astype(np.float64)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
 ROLLBACK = "rollback"
 PROMOTE = "promote"
 CONTINUE = "continue"
@@ -62,6 +60,7 @@ def _fisher_worse(bad_a: int, n_a: int, bad_b: int, n_b: int) -> float:
 
 def evaluate(challenger: ArmStats, champion: ArmStats, policy: CanaryPolicy) -> CanaryVerdict:
     """Decide on the evidence so far; every test's statistic and p-value is returned for the record."""
+    import numpy as np
     from scipy import stats  # here, not at import: the Definitions load this module
 
     tests: dict[str, dict[str, float]] = {}

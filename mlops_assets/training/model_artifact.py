@@ -13,11 +13,10 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from mlops_assets.core import domain as d
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy loads on first use: the Triton repository writer imports the names below
+    import numpy as np
     from mlflow.models import ModelSignature
 
 INPUT_NAME = "X"
@@ -86,6 +85,7 @@ def train(features: np.ndarray, labels: np.ndarray, params: Hyperparameters):  #
 
 def to_onnx_bytes(model: object) -> bytes:
     """Serialise the fitted model to ONNX with probabilities as a plain tensor (no ZipMap)."""
+    import numpy as np
     from skl2onnx import to_onnx
 
     sample = np.zeros((1, len(d.MODEL_FEATURES)), dtype=np.float32)
@@ -115,6 +115,7 @@ def mlflow_signature() -> ModelSignature:
     row), so a column signature would make the registered model unloadable for scoring. The columns of
     ``X`` are ``domain.MODEL_FEATURES`` in that order (``model_metadata`` names them in the MLmodel file).
     """
+    import numpy as np
     from mlflow.models import ModelSignature
     from mlflow.types import Schema, TensorSpec
 
@@ -141,6 +142,8 @@ def model_metadata(feature_service: str) -> dict[str, object]:
 
 def input_example(features: np.ndarray, rows: int = 5) -> np.ndarray:
     """A few complete encoded rows (no NaN, which JSON cannot carry) to store beside the model."""
+    import numpy as np
+
     complete = features[~np.isnan(features).any(axis=1)]
     return np.ascontiguousarray((complete if len(complete) else np.nan_to_num(features))[:rows], dtype=np.float32)
 
@@ -162,5 +165,7 @@ class OnnxScorer:
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """Return P(churn) per row as float32."""
+        import numpy as np
+
         matrix = np.ascontiguousarray(features, dtype=np.float32)
         return self._session.run([PROBABILITY_OUTPUT], {INPUT_NAME: matrix})[0][:, 1]
