@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
+from mlops_assets.core.record import Record
 from mlops_assets.datasets.split_spec import SplitSpec
 
 if TYPE_CHECKING:
@@ -24,10 +23,8 @@ MANIFEST_FILE = "manifest.json"
 DATASET_FILE = "dataset.parquet"
 
 
-class DatasetManifest(BaseModel):
+class DatasetManifest(Record):
     """One training dataset, named by its content hash (``version`` is the hash's first 16 hex digits)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: str
     sha256: str

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from mlops_assets.core.record import Record
 
 CANDIDATE_LABEL = "candidate"
 
 
-class SplitQuality(BaseModel):
+class SplitQuality(Record):
     """One model's quality on one split (``quality_metrics.quality``); AUC is NaN for a single class."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     roc_auc: float
     log_loss: float
@@ -27,29 +25,23 @@ class SplitQuality(BaseModel):
     rows: float
 
 
-class Fairness(BaseModel):
+class Fairness(Record):
     """Spread of outcomes across the protected segment's groups (0: perfectly even)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     demographic_parity_difference: float
     equal_opportunity_difference: float
     groups: float
 
 
-class Latency(BaseModel):
+class Latency(Record):
     """Single-row prediction latency in milliseconds."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     latency_p50_ms: float
     latency_p99_ms: float
 
 
-class ModelMetrics(BaseModel):
+class ModelMetrics(Record):
     """Everything measured of one model: quality per split, fairness, latency, quality per segment."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     validation: SplitQuality
     oot_test: SplitQuality
@@ -58,19 +50,15 @@ class ModelMetrics(BaseModel):
     segments: dict[str, list[dict[str, Any]]]
 
 
-class Comparison(BaseModel):
+class Comparison(Record):
     """The candidate's metrics and, when there was a champion, the champion's on the same data."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     candidate: ModelMetrics
     champion: ModelMetrics | None = None
 
 
-class EvaluationReport(BaseModel):
+class EvaluationReport(Record):
     """The evaluation of the model whose artifact hashes to ``model_sha256``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     model_sha256: str
     report: Comparison

@@ -7,15 +7,12 @@ evaluation it carries, so the gate judges the very version the registry step reg
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
+from mlops_assets.core.record import Record
 from mlops_assets.evaluation.report import EvaluationReport
 
 
-class ChallengerRef(BaseModel):
+class ChallengerRef(Record):
     """Registry ``version`` of the model whose artifact hashes to ``sha256``, with its evaluation."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: str
     sha256: str

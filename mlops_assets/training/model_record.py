@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from mlops_assets.core.artifacts import verify_sha256
+from mlops_assets.core.record import Record
 
 if TYPE_CHECKING:
     from resources.storage import LakeResource
@@ -21,10 +20,8 @@ MODEL_FILE = "model.onnx"
 RECORD_FILE = "record.json"
 
 
-class ModelRecord(BaseModel):
+class ModelRecord(Record):
     """A trained model, named by its artifact's sha256."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
 
     sha256: str
     size_bytes: int
