@@ -155,7 +155,7 @@ def _dataset_metadata(joined: "pd.DataFrame", manifest: DatasetManifest) -> dict
 )
 def training_dataset(
     context: dg.AssetExecutionContext, config: DatasetConfig, lake: LakeResource, feast: FeastResource
-) -> dg.Output[DatasetManifest]:
+) -> dg.MaterializeResult[DatasetManifest]:
     """Labeled events joined point-in-time to the features as they were at each event (no leakage).
 
     Only labels already known at the newest event time are used (labels arrive days late), rows are split
@@ -172,6 +172,6 @@ def training_dataset(
     manifest = build_manifest(joined, days, as_of, spec)
     write_dataset(lake, joined, manifest)
     context.log.info(f"training dataset {manifest.version}: {manifest.rows} rows, splits {manifest.split_counts}")
-    return dg.Output(
-        manifest, data_version=dg.DataVersion(manifest.version), metadata=_dataset_metadata(joined, manifest)
+    return dg.MaterializeResult(
+        value=manifest, data_version=dg.DataVersion(manifest.version), metadata=_dataset_metadata(joined, manifest)
     )

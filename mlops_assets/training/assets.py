@@ -65,7 +65,7 @@ def trained_model(
     lake: LakeResource,
     mlflow: MlflowResource,
     tuning: TuningResource,
-) -> dg.Output[ModelRecord]:
+) -> dg.MaterializeResult[ModelRecord]:
     """The churn classifier as an ONNX artifact (no pickle), with its MLflow run and logged model.
 
     The run records params, seed, the train/validation/test sets as dataset inputs (digest: the dataset
@@ -83,8 +83,8 @@ def trained_model(
             params, study = _tune(context, config, splits, tuning, mlflow, run.run_id)
         record = fit_and_log(mlflow, lake, run.run_id, manifest, splits, params, study, context.run.run_id)
         run_url = mlflow.run_url(run.run_id)
-    return dg.Output(
-        record,
+    return dg.MaterializeResult(
+        value=record,
         data_version=dg.DataVersion(record.sha256[:16]),
         metadata={
             "sha256": record.sha256,
