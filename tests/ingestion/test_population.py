@@ -12,7 +12,7 @@ from mlops_assets.cli.errors import EXIT_USAGE
 from mlops_assets.core import domain as d
 from mlops_assets.ingestion.generator import FIRST_ID
 from tests.lifecycle_runs import ingest_days
-from tests.test_cli import assert_one_line_error, mlops
+from tests.mlops_cli import assert_one_line_error, mlops
 
 
 def test_land_samples_each_day_from_the_population_it_is_given(tmp_path: Path) -> None:
