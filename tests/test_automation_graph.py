@@ -7,7 +7,7 @@ from mlops_assets.definitions import defs
 EXPECTED_PARENTS = {
     "triton_model_repository": {"registered_model"},
     "canary_deployment": {"triton_model_repository"},
-    "production_deployment": {"canary_deployment"},
+    "production_deployment": {"canary_deployment", "registered_model"},
     "reference_profile": {"champion_model", "production_deployment"},
     "data_drift_report": {"validated_events", "reference_profile"},
     "prediction_drift_report": {"validated_events", "reference_profile"},

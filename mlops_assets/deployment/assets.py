@@ -201,7 +201,8 @@ def _decision_result(
     group_name="deployment",
     kinds={"triton"},
     owners=OWNERS,
-    deps=[canary_deployment],
+    # registered_model: read (its record) only when the canary sends the challenger through the gate
+    deps=[canary_deployment, registered_model],
     code_version="2",
     check_specs=[
         dg.AssetCheckSpec(
