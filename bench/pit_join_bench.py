@@ -10,15 +10,18 @@ stopped.
 
 Stores: ``file`` (Feast's dask store, the old default and the baseline, measured in the same run),
 ``duckdb`` (Feast's ibis-based DuckDB store) and ``spark`` (Feast's Spark store in local mode, ``local[2]``,
-on a ``SparkSource`` over the same parquet file). Each (store, size) runs two processes, each after a
-small warm-up join (imports, Spark's JVM start): the join (the median of three when one takes under a
-minute, else one), and one ``materialize`` of every snapshot into a SQLite online store (what
-``online_features`` does; Feast reads the snapshots through the offline store, then writes SQLite). A
-process is stopped after ``BENCH_PIT_TIMEOUT`` seconds (default 1,200) or when it and its children
-(Spark's JVM) hold more than ``BENCH_PIT_MAX_RSS_GB`` (default 12) GiB; its figure then reads nan and says
-why. ``BENCH_PIT_SCALES`` (default ``1,10,100``) and ``BENCH_PIT_STORES`` (default ``file,duckdb,spark``)
-narrow the run. Figures move with the machine's other load (up to 2x between runs on this shared 2-core
-machine); the ratios and growth factors, measured in one run, are what to compare.
+on a ``SparkSource`` over the same parquet file). Each (store, size) runs the join in its own process,
+after a small warm-up join (imports, Spark's JVM start): the median of three when one takes under a
+minute, else one. Each size also runs, once and in its own process, what ``online_features`` does:
+``materialize_latest``, each customer's latest snapshot within the TTL into a SQLite online store (DuckDB
+reads the snapshot file itself, so the figure does not depend on the offline store; it is listed under
+the first store of the run). A process is stopped after ``BENCH_PIT_TIMEOUT`` seconds (default 1,200) or
+when it and its children (Spark's JVM) hold more than ``BENCH_PIT_MAX_RSS_GB`` (default 12) GiB; its
+figure then reads nan and says why. ``BENCH_PIT_SCALES`` (default ``1,10,100``), ``BENCH_PIT_STORES``
+(default ``file,duckdb,spark``) and ``BENCH_PIT_TASKS`` (default ``join,materialize``) narrow the run,
+e.g. ``BENCH_PIT_STORES=duckdb BENCH_PIT_TASKS=materialize`` for the online store alone. Figures move
+with the machine's other load (up to 2x between runs on this shared 2-core machine); the ratios and
+growth factors, measured in one run, are what to compare.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from pathlib import Path
 DAYS, ROWS_PER_DAY = 21, 1_500
 SCALES = tuple(int(s) for s in os.environ.get("BENCH_PIT_SCALES", "1,10,100").split(","))
 STORES = tuple(os.environ.get("BENCH_PIT_STORES", "file,duckdb,spark").split(","))
+TASKS = tuple(os.environ.get("BENCH_PIT_TASKS", "join,materialize").split(","))
 TIMEOUT = float(os.environ.get("BENCH_PIT_TIMEOUT", 1_200))
 MAX_RSS = float(os.environ.get("BENCH_PIT_MAX_RSS_GB", 12)) * 2**30
 RESULT = "PIT_RESULT "
@@ -61,13 +65,17 @@ def write_inputs(folder: Path, scale: int) -> int:
 
 
 def measure(task: str, store: str, folder: Path) -> float:
-    """In this process: seconds of ``task`` (``join`` or ``materialize``) through ``store``, after a warm-up."""
+    """In this process: seconds of ``task`` (``join`` or ``materialize``) through ``store``, after a warm-up.
+
+    ``materialize`` times ``materialize_latest``, the body of the ``online_features`` asset.
+    """
     import pandas as pd
 
     from mlops_assets.core import domain as d
     from mlops_assets.datasets.assets import join_dataset
     from mlops_assets.datasets.dataset_split import SplitSpec
     from mlops_assets.features.feature_definitions import build_repo
+    from mlops_assets.features.online_materialization import materialize_latest
     from resources.feast_store import FeastResource
 
     repo = folder / f"{store}-{task}"
@@ -84,11 +92,8 @@ def measure(task: str, store: str, folder: Path) -> float:
     as_of, spec = events[d.LABEL_TIMESTAMP].max(), SplitSpec()
     join_dataset(events.sample(n=500, random_state=0), as_of, feast, spec)
     if task == "materialize":
-        second, start = dt.timedelta(seconds=1), time.perf_counter()
-        feast.store().materialize(
-            start_date=events[d.TIMESTAMP].min().to_pydatetime() - second,
-            end_date=events[d.TIMESTAMP].max().to_pydatetime() + second,
-        )
+        start = time.perf_counter()
+        materialize_latest(feast.store(), feast.source_path)
         return time.perf_counter() - start
 
     def timed_join() -> float:
@@ -129,9 +134,11 @@ def _in_child(task: str, store: str, folder: Path) -> tuple[dict[str, float], st
 
 FIGURES = (
     ("join", "s", "PIT join"),
-    ("materialize", "s", "materialize to SQLite"),
+    ("materialize", "s", "online_features (materialize_latest to SQLite)"),
     ("join", "GiB", "PIT join peak RSS"),
+    ("materialize", "GiB", "online_features peak RSS"),
 )
+"""(task, unit, label); a join's baseline is the file store at that size, online_features' the previous size."""
 
 
 def _rows(results: dict[tuple[str, str, int], dict[str, float]], notes: dict, events: dict[int, int]) -> list[dict]:
@@ -142,19 +149,20 @@ def _rows(results: dict[tuple[str, str, int], dict[str, float]], notes: dict, ev
 
     rows = []
     for task, unit, label in FIGURES:
-        for scale in SCALES:
-            for store in STORES:
+        for previous, scale in zip((None, *SCALES), SCALES, strict=False):
+            for store in (s for s in STORES if (task, s, scale) in results):
                 note = f" [{notes[task, store, scale]}]" if notes.get((task, store, scale)) else ""
+                join = task == "join"
                 rows.append(
                     {
                         "figure": f"{label}, {store}, {scale}x ({events[scale]:,} rows) ({unit}){note}",
                         "value": value(task, store, scale, unit),
-                        "baseline": value(task, "file", scale, unit),
-                        "baseline_name": f"file store, {scale}x",
+                        "baseline": value(task, "file", scale, unit) if join else value(task, store, previous, unit),
+                        "baseline_name": f"file store, {scale}x" if join else f"{previous}x",
                         "target": "-",
                     }
                 )
-    for store in STORES:
+    for store in STORES if "join" in TASKS else ():
         for low, high in itertools.pairwise(SCALES):
             rows.append(
                 {
@@ -175,8 +183,9 @@ def run() -> list[dict]:
     for scale in SCALES:
         with tempfile.TemporaryDirectory(prefix=f"pit-bench-{scale}x-") as tmp:
             events[scale] = write_inputs(Path(tmp), scale)
-            for store in STORES:
-                for task in ("join", "materialize"):
+            runs = [("join", store) for store in STORES] + [("materialize", STORES[0])]
+            for task, store in runs:
+                if task in TASKS:
                     key = (task, store, scale)
                     results[key], notes[key] = _in_child(task, store, Path(tmp))
                     print(f"pit_join_bench {scale}x {store} {task}: {results[key]} {notes[key]}", flush=True)

@@ -9,10 +9,14 @@ reads the file), so no password is ever written to disk. Beside it, a generated 
 code's Feast objects, so ``feast plan`` / ``feast apply`` in the folder find them. Feast is imported inside
 the methods only, because ``import feast`` costs about 3 s and the Dagster ``Definitions`` must load fast.
 
-The offline store (the engine of the point-in-time join and of materialization) is Feast's DuckDB store
+The offline store (the engine of the point-in-time join and of ``feast materialize``) is Feast's DuckDB store
 by default, because Feast's ``file`` (dask) store grew 20x for 10x the rows (``python -m bench.run
 pit_join_bench`` measures both). ``spark`` runs the same join through Feast's Spark store on a
 ``SparkSource`` over the same parquet file, for a cluster; ``file`` stays selectable for comparison.
+The ``online_features`` asset does not go through it: it reads each customer's latest snapshot from the
+parquet file with DuckDB and writes it with ``FeatureStore.write_to_online_store``
+(``mlops_assets/features/online_materialization.py``), because Feast's local materialization held every
+snapshot in memory at once.
 """
 
 from __future__ import annotations
@@ -111,7 +115,7 @@ class FeastResource(dg.ConfigurableResource):
     ``registry`` is a file path (embedded) or a SQLAlchemy URL such as ``postgresql://...`` (production);
     ``online_store`` is ``sqlite`` or ``redis``; ``source_path`` is where the offline snapshots are written
     (the parquet file the feature views read). ``offline_store`` picks the engine of the point-in-time
-    join and of materialization, one of ``OFFLINE_STORES``; with ``spark`` the views read the file through
+    join (and of ``feast materialize``), one of ``OFFLINE_STORES``; with ``spark`` the views read the file through
     a ``SparkSource`` and ``spark_master`` / ``spark_conf`` configure the session Feast starts.
     """
 
