@@ -23,7 +23,7 @@ from mlops_assets.datasets.dataset_split import SplitSpec, content_hash
 from mlops_assets.features.feature_definitions import FEATURE_TTL
 from mlops_assets.ingestion.generator import generate_day
 from resources.feast_store import FeastResource
-from tests.test_point_in_time import feast_in
+from tests.feast_repos import feast_in
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("pyspark", reason="the spark extra (pip install .[spark]) is not installed")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import numpy as np
@@ -20,39 +19,23 @@ from mlops_assets.core import domain as d
 from mlops_assets.datasets.assets import join_dataset
 from mlops_assets.datasets.dataset_split import SPLIT, SplitSpec, content_hash
 from mlops_assets.datasets.manifest import DatasetManifest
-from mlops_assets.features.feature_definitions import FEATURE_SERVICE, FEATURE_TTL, build_repo
+from mlops_assets.features.feature_definitions import FEATURE_SERVICE, FEATURE_TTL
 from mlops_assets.ingestion.generator import generate_day
 from resources.feast_store import FeastResource
 from resources.record_io_manager import read_record
+from tests.feast_repos import feast_in
 from tests.lifecycle_state import Lifecycle
 
 EARLY = pd.Timestamp("2026-01-05 08:00", tz="UTC")
 LATE = pd.Timestamp("2026-01-07 08:00", tz="UTC")
 LATE_CHARGES, LATE_PLAN = 499.0, "premium"
 STORES = ("duckdb", "file")
-"""The embedded default and the store it replaced; Spark is proven in tests/test_spark_offline_store.py."""
+"""The embedded default and the store it replaced; Spark is proven in tests/datasets/test_spark_offline_store.py."""
 FILE_STORE_DROPS_ROWS = pytest.mark.xfail(
     strict=True,
     reason="Feast 0.67's file offline store drops entity rows with no snapshot in the TTL window instead of "
     "returning them with null features, so get_historical_features silently returns fewer rows than asked",
 )
-
-
-def feast_in(root: Path, source: Path, offline_store: str, **settings: Any) -> FeastResource:
-    """A Feast repo in ``root`` over the snapshot file ``source``, with the repo's objects applied.
-
-    ``settings`` are further ``FeastResource`` fields (the Spark session's, in test_spark_offline_store).
-    """
-    feast = FeastResource(
-        repo_path=str(root / "repo"),
-        source_path=str(source),
-        registry=str(root / "repo" / "registry.db"),
-        sqlite_path=str(root / "repo" / "online_store.db"),
-        offline_store=offline_store,
-        **settings,
-    )
-    feast.store().apply(list(build_repo(str(source), offline_store).values()))
-    return feast
 
 
 def labeled(rows: pd.DataFrame) -> pd.DataFrame:
