@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from mlops_assets.automation import NEW_CHAMPION, NEW_DAY, NEW_LABELS
+from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.deployment.assets import production_deployment
 from mlops_assets.metadata import OWNERS, fmt, records_table, sig
 from mlops_assets.monitoring.checks import (
@@ -51,7 +52,7 @@ def champion_reference(lake: LakeResource, registry: ModelRegistryResource) -> t
     champion = registry.version_by_alias("champion")
     if champion is None:
         raise dg.Failure("no champion model yet: materialize champion_model first")
-    sha = champion.tags["weights.sha256"]
+    sha = champion.tags[WEIGHTS_SHA256_TAG]
     return champion.version, str(lake.path("monitoring", "reference", f"{sha}.profile"))
 
 

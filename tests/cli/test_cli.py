@@ -28,11 +28,9 @@ from tests.mlops_cli import (
 
 
 @pytest.fixture
-def empty(tmp_path: Path) -> Path:
-    """A data folder in which nothing has run yet, as after a fresh clone."""
-    root = tmp_path / "data"
-    root.mkdir()
-    return root
+def empty(data_dir: Path) -> Path:
+    """A data folder in which nothing has run yet, as after a fresh clone (conftest's ``data_dir``)."""
+    return data_dir
 
 
 # --- before anything has run ------------------------------------------------------------------------------
