@@ -6,13 +6,11 @@ training rows, so checking a new day never reloads the training data.
 """
 
 import json
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from mlops_assets.automation import NEW_CHAMPION, NEW_DAY, NEW_LABELS
-from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
+from mlops_assets.automation import NEW_CHAMPION, NEW_LABELS
 from mlops_assets.deployment.assets import production_deployment
 from mlops_assets.metadata import OWNERS, fmt, records_table, sig
 from mlops_assets.monitoring.checks import (
@@ -23,9 +21,14 @@ from mlops_assets.monitoring.checks import (
     check_spec,
     verdict_check,
 )
+from mlops_assets.monitoring.daily_report import (
+    MonitoringConfig,
+    ReportDay,
+    champion_reference,
+    daily_report,
+)
 from mlops_assets.monitoring.metadata import leading, quality_metadata, report_result, segment_notes
 from mlops_assets.monitoring.segment_profiles import save_profiles, segment_drift
-from mlops_assets.partitions import DAYS
 from mlops_assets.registry.assets import champion_model
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
@@ -39,21 +42,6 @@ if TYPE_CHECKING:
 SEGMENT_TABLE = dict(segment="string", drifted="bool", share_drifted="float", drifted_columns="string", rows="int")
 """Columns of the per-segment verdicts table on a data-drift report."""
 DROP_FIGURES = ("reference_error", "current_error", "reference_auc", "current_auc", "p_value")
-
-
-class MonitoringConfig(dg.Config):
-    """``alpha``: family-wise false-alarm rate of the dataset verdict (Benjamini-Hochberg across columns)."""
-
-    alpha: float = 0.01
-
-
-def champion_reference(lake: LakeResource, registry: ModelRegistryResource) -> tuple[str, str]:
-    """(champion version, path of its stored reference profile); fails clearly when there is none."""
-    champion = registry.version_by_alias("champion")
-    if champion is None:
-        raise dg.Failure("no champion model yet: materialize champion_model first")
-    sha = champion.tags[WEIGHTS_SHA256_TAG]
-    return champion.version, str(lake.path("monitoring", "reference", f"{sha}.profile"))
 
 
 @dg.asset(
@@ -118,88 +106,63 @@ def export_monitoring_metrics(lake: LakeResource, serving: ServingResource) -> N
     metrics.write(serving.monitoring_metrics_path)
 
 
-def _daily_report(check: str, asset: str, kinds: set[str], source: str = "validated_events") -> Callable:
-    """A report per day of ``source`` against the champion's reference profile, made as each day lands."""
-    return dg.asset(
-        name=asset,
-        group_name="monitoring",
-        kinds=kinds,
-        owners=OWNERS,
-        partitions_def=DAYS,
-        deps=[source, reference_profile],
-        code_version="1",
-        automation_condition=NEW_DAY,
-        check_specs=[check_spec(check, asset)],
-    )
-
-
-def _store_report(lake: LakeResource, serving: ServingResource, folder: str, day: str, payload: dict) -> None:
+def _store_report(run: ReportDay, folder: str, payload: dict) -> None:
     """Keep one day's report where the drift sensors read it, and refresh the Prometheus metrics from it."""
-    lake.write_json(payload, "monitoring", folder, f"{day}.json")
-    export_monitoring_metrics(lake, serving)
+    run.lake.write_json(payload, "monitoring", folder, f"{run.day}.json")
+    export_monitoring_metrics(run.lake, run.serving)
 
 
-def _drift_report(
-    current: "pd.DataFrame", columns: list[str], alpha: float, version: str, path: str, day: str, **extra: object
-) -> dict:
-    """``current`` compared with champion ``version``'s reference profile at ``path``, as the report is stored."""
+def _drift_report(run: ReportDay, current: "pd.DataFrame", columns: list[str], **extra: object) -> dict:
+    """``current`` compared with the champion's reference profile, as the report is stored."""
     from mlops_assets.monitoring.drift_profile import ReferenceProfile
 
-    report = ReferenceProfile.load(path).compare(current, columns=columns, alpha=alpha)
-    return {**report.to_dict(), "markdown": report.to_markdown(), "champion_version": version, "day": day, **extra}
+    report = ReferenceProfile.load(run.reference_path).compare(current, columns=columns, alpha=run.alpha)
+    return {
+        **report.to_dict(),
+        "markdown": report.to_markdown(),
+        "champion_version": run.version,
+        "day": run.day,
+        **extra,
+    }
 
 
-@_daily_report(DATA_DRIFT_CHECK, "data_drift_report", {"scipy"})
-def data_drift_report(
-    context: dg.AssetExecutionContext,
-    config: MonitoringConfig,
-    lake: LakeResource,
-    registry: ModelRegistryResource,
-    serving: ServingResource,
-) -> dg.MaterializeResult:
+@daily_report(DATA_DRIFT_CHECK, "data_drift_report", {"scipy"})
+def data_drift_report(run: ReportDay) -> dg.MaterializeResult:
     """Feature drift of one day's validated events against the champion's reference profile."""
     from mlops_assets.core import domain as d
 
-    day = context.partition_key
-    version, path = champion_reference(lake, registry)
-    current = lake.read_parquet("validated", f"{day}.parquet")
+    current = run.lake.read_parquet("validated", f"{run.day}.parquet")
     columns = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
-    segments = segment_drift(path, current, columns, config.alpha)
-    payload = _drift_report(current, columns, config.alpha, version, path, day, segments=segments)
-    _store_report(lake, serving, "data_drift", day, payload)
+    segments = segment_drift(run.reference_path, current, columns, run.alpha)
+    payload = _drift_report(run, current, columns, segments=segments)
+    _store_report(run, "data_drift", payload)
     table = records_table([{"segment": name, **verdict} for name, verdict in sorted(segments.items())], SEGMENT_TABLE)
-    extra = {"champion_version": version, "rows": dg.MetadataValue.int(len(current)), "segments": table}
+    extra = {"champion_version": run.version, "rows": dg.MetadataValue.int(len(current)), "segments": table}
     return report_result(payload, extra, DATA_DRIFT_CHECK, "data_drift_report", segment_notes(segments))
 
 
-@_daily_report(PREDICTION_DRIFT_CHECK, "prediction_drift_report", {"scipy", "onnx"})
-def prediction_drift_report(
-    context: dg.AssetExecutionContext,
-    config: MonitoringConfig,
-    lake: LakeResource,
-    registry: ModelRegistryResource,
-    serving: ServingResource,
-) -> dg.MaterializeResult:
+@daily_report(PREDICTION_DRIFT_CHECK, "prediction_drift_report", {"scipy", "onnx"})
+def prediction_drift_report(run: ReportDay) -> dg.MaterializeResult:
     """Drift of the champion's score distribution on one day (from the gateway's log when it has the day)."""
     import pandas as pd
 
     from mlops_assets.core import domain as d
     from mlops_assets.training.model_artifact import OnnxScorer
 
-    day = context.partition_key
-    version, path = champion_reference(lake, registry)
-    logged = _logged_scores(serving, day)
+    logged = _logged_scores(run.serving, run.day)
     if logged is not None and len(logged) >= 50:
         scores, source = logged, "gateway prediction log"
     else:
-        events = lake.read_parquet("validated", f"{day}.parquet")
-        scores = OnnxScorer(registry.download(registry.get_version(version))).predict_proba(d.encode(events))
-        source = "champion scored the day's validated events"
-    frame = pd.DataFrame({"score": scores})
-    payload = _drift_report(frame, ["score"], config.alpha, version, path, day, source=source)
-    _store_report(lake, serving, "prediction_drift", day, payload)
+        events = run.lake.read_parquet("validated", f"{run.day}.parquet")
+        champion = run.registry.download(run.registry.get_version(run.version))
+        scores, source = (
+            OnnxScorer(champion).predict_proba(d.encode(events)),
+            "champion scored the day's validated events",
+        )
+    payload = _drift_report(run, pd.DataFrame({"score": scores}), ["score"], source=source)
+    _store_report(run, "prediction_drift", payload)
     mean_score = sig(float(pd.Series(scores).mean())) or 0.0
-    extra = {"source": source, "mean_score": mean_score, "champion_version": version}
+    extra = {"source": source, "mean_score": mean_score, "champion_version": run.version}
     notes = [f"Scores: {source} ({len(scores)} rows, mean score {fmt(mean_score)})."]
     return report_result(payload, extra, PREDICTION_DRIFT_CHECK, "prediction_drift_report", notes)
 
@@ -212,27 +175,23 @@ def _logged_scores(serving: ServingResource, day: str):  # noqa: ANN202 - option
     return chosen["score"].to_numpy() if len(chosen) else None
 
 
-@_daily_report(QUALITY_CHECK, "feature_quality_report", {"pandera"}, source="raw_churn_events")
-def feature_quality_report(
-    context: dg.AssetExecutionContext, lake: LakeResource, registry: ModelRegistryResource, serving: ServingResource
-) -> dg.MaterializeResult:
+@daily_report(QUALITY_CHECK, "feature_quality_report", {"pandera"}, source="raw_churn_events")
+def feature_quality_report(run: ReportDay) -> dg.MaterializeResult:
     """Missing rates, out-of-range shares, unseen categories and schema changes of one raw day."""
     from mlops_assets.core import domain as d
     from mlops_assets.monitoring.drift_profile import ReferenceProfile
     from mlops_assets.monitoring.feature_quality import feature_quality
 
-    day = context.partition_key
-    version, path = champion_reference(lake, registry)
-    raw = lake.read_parquet("raw", f"{day}.parquet")
+    raw = run.lake.read_parquet("raw", f"{run.day}.parquet")
     features = [*d.NUMERIC_NAMES, *d.CATEGORICAL_NAMES]
-    quality = feature_quality(ReferenceProfile.load(path), raw, columns=features)
+    quality = feature_quality(ReferenceProfile.load(run.reference_path), raw, columns=features)
     payload = json.loads(json.dumps(quality.to_dict(), default=str))
-    _store_report(lake, serving, "feature_quality", day, payload)
+    _store_report(run, "feature_quality", payload)
     degraded, issues = bool(payload.get("degraded", False)), payload.get("issues", [])
-    description = f"{day}: " + ("; ".join(map(str, issues))[:500] if degraded else "within the reference's limits")
-    checked = {"day": day, "champion_version": str(version), "issues": dg.MetadataValue.json(issues)}
+    description = f"{run.day}: " + ("; ".join(map(str, issues))[:500] if degraded else "within the reference's limits")
+    checked = {"day": run.day, "champion_version": str(run.version), "issues": dg.MetadataValue.json(issues)}
     verdict = verdict_check(QUALITY_CHECK, "feature_quality_report", degraded, description, checked)
-    return dg.MaterializeResult(metadata=quality_metadata(payload, day, version), check_results=[verdict])
+    return dg.MaterializeResult(metadata=quality_metadata(payload, run.day, run.version), check_results=[verdict])
 
 
 @dg.asset(

@@ -26,9 +26,7 @@ def check_spec(name: str, asset: str) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(name, asset=asset, description=CHECK_DESCRIPTIONS[name])
 
 
-def verdict_check(
-    name: str, asset: str, failed: bool, description: str, metadata: dict
-) -> dg.AssetCheckResult:
+def verdict_check(name: str, asset: str, failed: bool, description: str, metadata: dict) -> dg.AssetCheckResult:
     """The report's verdict as a WARN check result; its metadata says which day and which champion."""
     return dg.AssetCheckResult(
         check_name=name,
