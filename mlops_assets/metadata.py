@@ -17,7 +17,6 @@ import dagster as dg
 if TYPE_CHECKING:
     import pandas as pd
 
-OWNERS = ["team:ml-platform"]
 SIGNIFICANT_DIGITS = 4
 
 

@@ -8,8 +8,8 @@ from pydantic import Field
 
 from mlops_assets.datasets.manifest import DatasetManifest, build_manifest, write_dataset
 from mlops_assets.datasets.split_spec import SplitSpec
-from mlops_assets.features.assets import accepted_days, customer_feature_table, feature_store_registry, read_validated
-from mlops_assets.metadata import OWNERS, column_lineage, derived_sources, table_metadata
+from mlops_assets.features.assets import accepted_days, read_validated
+from mlops_assets.metadata import column_lineage, derived_sources, table_metadata
 from resources.feast_store import FeastResource
 from resources.record_io_manager import RECORD_IO_MANAGER
 from resources.storage import LakeResource
@@ -141,12 +141,10 @@ def _dataset_metadata(joined: "pd.DataFrame", manifest: DatasetManifest) -> dict
 
 
 @dg.asset(
-    group_name="datasets",
     kinds={"feast", "parquet"},
-    owners=OWNERS,
     deps=[
-        customer_feature_table,
-        feature_store_registry,
+        "customer_feature_table",
+        "feature_store_registry",
         dg.AssetDep("validated_events", partition_mapping=dg.AllPartitionMapping()),
     ],
     code_version="1",

@@ -7,17 +7,14 @@ the gateway's prediction log and decides: roll back on degradation, promote (thr
 approval as ``champion_model``) on enough evidence, or keep collecting.
 """
 
-import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import dagster as dg
-from pydantic import Field
 
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.deployment.canary import CanaryPolicy
-from mlops_assets.metadata import OWNERS
-from mlops_assets.registry.assets import PromotionConfig, apply_gate, registered_model
+from mlops_assets.registry.assets import PromotionConfig, apply_gate
 from mlops_assets.registry.challenger import ChallengerRef
 from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
@@ -30,7 +27,7 @@ if TYPE_CHECKING:
     from mlops_assets.deployment.production_decision import Decision
 
 
-@dg.asset(group_name="deployment", kinds={"triton", "onnx"}, owners=OWNERS, deps=[registered_model], code_version="2")
+@dg.asset(kinds={"triton", "onnx"}, deps=["registered_model"], code_version="2")
 def triton_model_repository(registry: ModelRegistryResource, serving: ServingResource) -> dg.MaterializeResult:
     """One numbered directory per registry version (champion and challenger), plus the baseline fallback.
 
@@ -71,7 +68,7 @@ class CanaryConfig(dg.Config):
     challenger_share: float = 0.1
 
 
-@dg.asset(group_name="deployment", kinds={"triton"}, owners=OWNERS, deps=[triton_model_repository], code_version="2")
+@dg.asset(kinds={"triton"}, deps=[triton_model_repository], code_version="2")
 def canary_deployment(
     config: CanaryConfig, registry: ModelRegistryResource, serving: ServingResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
@@ -117,20 +114,20 @@ def canary_deployment(
     )
 
 
-_CANARY = CanaryPolicy()
+_CANARY = CanaryPolicy.model_fields
 
 
 class ProductionConfig(PromotionConfig):
-    """Canary evidence rules plus the promotion gate's rules; defaults from ``CanaryPolicy``."""
+    """Canary evidence rules plus the promotion gate's rules; defaults and bounds from ``CanaryPolicy``."""
 
-    alpha: float = Field(default=_CANARY.alpha, gt=0.0, lt=1.0, description="significance of the canary's tests")
-    min_requests: int = Field(default=_CANARY.min_requests, ge=1, description="requests each arm must serve first")
+    alpha: float = _CANARY["alpha"]
+    min_requests: int = _CANARY["min_requests"]
     canary_expired: bool = False
     """The canary's time limit ended it: without enough evidence to promote, the challenger is rolled back."""
 
     def canary_policy(self) -> CanaryPolicy:
         """``CanaryPolicy``'s defaults with this run's significance and evidence rules."""
-        return dataclasses.replace(_CANARY, alpha=self.alpha, min_requests=self.min_requests)
+        return CanaryPolicy(alpha=self.alpha, min_requests=self.min_requests)
 
 
 APPROVAL_CHECK = "no_promotion_awaiting_approval"
@@ -198,11 +195,9 @@ def _decision_result(
 
 
 @dg.asset(
-    group_name="deployment",
     kinds={"triton"},
-    owners=OWNERS,
     # registered_model: read (its record) only when the canary sends the challenger through the gate
-    deps=[canary_deployment, registered_model],
+    deps=[canary_deployment, "registered_model"],
     code_version="2",
     check_specs=[
         dg.AssetCheckSpec(
@@ -239,7 +234,7 @@ def production_deployment(
     verdict = canary_verdict(champion, challenger, routing.challenger_version, arms, policy)
     decision = decide(verdict, challenger, config.canary_expired)
     if decision.to_gate:
-        registered = read_record(lake, registered_model.key.to_user_string(), ChallengerRef)
+        registered = read_record(lake, "registered_model", ChallengerRef)
         status, version, reasons = apply_gate(run_id, config, registered, registry, extra_reason=verdict.reasons[0])
         decision = after_gate(status, version, reasons)
     if decision.retire_as is not None:

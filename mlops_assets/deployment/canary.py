@@ -11,19 +11,28 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from pydantic import BaseModel, ConfigDict, Field
+
 ROLLBACK = "rollback"
 PROMOTE = "promote"
 CONTINUE = "continue"
 
 
-@dataclass(frozen=True)
-class CanaryPolicy:
-    """Significance level, evidence needed to promote, and the degradations that matter."""
+class CanaryPolicy(BaseModel):
+    """Significance level, evidence needed to promote, and the degradations that matter.
 
-    alpha: float = 0.01
-    min_requests: int = 200
-    max_latency_ratio: float = 1.5
-    max_score_ks: float = 0.25
+    Defaults and bounds live on the fields once: ``ProductionConfig`` reuses them, so a run config outside
+    them fails the step before anything moves, naming the field.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    alpha: float = Field(0.01, gt=0.0, lt=1.0, description="family-wise significance, split over the tests run")
+    min_requests: int = Field(200, ge=1, description="requests each arm serves before a promotion can happen")
+    max_latency_ratio: float = Field(1.5, ge=1.0, description="median-latency ratio a slower challenger may reach")
+    max_score_ks: float = Field(
+        0.25, gt=0.0, le=1.0, description="KS distance of the scores a retrained challenger may drift by"
+    )
 
 
 @dataclass

@@ -13,7 +13,7 @@ import dagster as dg
 from mlops_assets.core.artifacts import ArtifactIntegrityError
 from mlops_assets.datasets.manifest import read_dataset, read_manifest
 from mlops_assets.evaluation.report import EvaluationReport
-from mlops_assets.metadata import OWNERS, png_markdown
+from mlops_assets.metadata import png_markdown
 from mlops_assets.training.model_record import ModelRecord, read_model_bytes
 from resources.mlflow_tracking import MlflowResource
 from resources.model_registry import ModelRegistryResource
@@ -29,9 +29,7 @@ class EvaluationConfig(dg.Config):
 
 
 @dg.asset(
-    group_name="evaluation",
     kinds={"onnx", "mlflow"},
-    owners=OWNERS,
     code_version="2",
     io_manager_key=RECORD_IO_MANAGER,
     check_specs=[

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from mlops_assets.automation import ALL_DAYS, FEATURE_CODE
-from mlops_assets.metadata import OWNERS, column_lineage, records_table, same_columns, table_metadata
+from mlops_assets.metadata import column_lineage, records_table, same_columns, table_metadata
 from resources.feast_store import FeastResource
 from resources.storage import LakeResource
 
@@ -105,9 +105,7 @@ def write_snapshots(lake: LakeResource, days: list[str], path: "Path") -> tuple[
 
 
 @dg.asset(
-    group_name="features",
     kinds={"parquet", "feast"},
-    owners=OWNERS,
     deps=[dg.AssetDep("validated_events", partition_mapping=dg.AllPartitionMapping())],
     code_version="1",
     freshness_policy=FEATURE_FRESHNESS,
@@ -142,9 +140,7 @@ def customer_feature_table(
 
 
 @dg.asset(
-    group_name="features",
     kinds={"feast"},
-    owners=OWNERS,
     deps=[customer_feature_table],
     code_version=FEATURE_CODE_VERSION,
     automation_condition=FEATURE_CODE,
@@ -183,9 +179,7 @@ def feature_store_registry(feast: FeastResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    group_name="features",
     kinds={"feast", "sqlite"},
-    owners=OWNERS,
     deps=[feature_store_registry, customer_feature_table],
     code_version="2",
     freshness_policy=FEATURE_FRESHNESS,

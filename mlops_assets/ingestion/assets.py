@@ -11,7 +11,7 @@ import dagster as dg
 from pydantic import Field, field_validator
 
 from mlops_assets.ingestion.scenarios import Scenario
-from mlops_assets.metadata import OWNERS, table_metadata
+from mlops_assets.metadata import table_metadata
 from mlops_assets.partitions import DAYS, day_window
 from resources.landing import LandingResource
 from resources.storage import LakeResource
@@ -39,9 +39,7 @@ class IngestionConfig(dg.Config):
 
 
 @dg.asset(
-    group_name="ingestion",
     kinds={"python", "parquet"},
-    owners=OWNERS,
     partitions_def=DAYS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     code_version="2",

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from mlops_assets.automation import NEW_CHAMPION, NEW_LABELS
-from mlops_assets.deployment.assets import production_deployment
-from mlops_assets.metadata import OWNERS, fmt, records_table, sig
+from mlops_assets.metadata import fmt, records_table, sig
 from mlops_assets.monitoring.checks import (
     CONCEPT_DRIFT_CHECK,
     DATA_DRIFT_CHECK,
@@ -29,7 +28,6 @@ from mlops_assets.monitoring.daily_report import (
 )
 from mlops_assets.monitoring.metadata import leading, quality_metadata, report_result, segment_notes
 from mlops_assets.monitoring.segment_profiles import save_profiles, segment_drift
-from mlops_assets.registry.assets import champion_model
 from resources.model_registry import ModelRegistryResource
 from resources.serving import ServingResource
 from resources.storage import LakeResource
@@ -45,10 +43,8 @@ DROP_FIGURES = ("reference_error", "current_error", "reference_auc", "current_au
 
 
 @dg.asset(
-    group_name="monitoring",
     kinds={"scipy"},
-    owners=OWNERS,
-    deps=[champion_model, production_deployment],
+    deps=["champion_model", "production_deployment"],
     code_version="1",
     automation_condition=NEW_CHAMPION,
 )
@@ -195,9 +191,7 @@ def feature_quality_report(run: ReportDay) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    group_name="monitoring",
     kinds={"scipy", "onnx"},
-    owners=OWNERS,
     deps=[dg.AssetDep("validated_events", partition_mapping=dg.AllPartitionMapping()), reference_profile],
     code_version="1",
     automation_condition=NEW_LABELS,

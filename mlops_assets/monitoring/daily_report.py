@@ -14,7 +14,6 @@ import dagster as dg
 
 from mlops_assets.automation import NEW_DAY
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
-from mlops_assets.metadata import OWNERS
 from mlops_assets.monitoring.checks import check_spec
 from mlops_assets.partitions import DAYS
 from resources.model_registry import ModelRegistryResource
@@ -77,9 +76,7 @@ def daily_report(
             run,
             name=asset,
             description=inspect.getdoc(report),
-            group_name="monitoring",
             kinds=kinds,
-            owners=OWNERS,
             partitions_def=DAYS,
             deps=[source, REFERENCE_PROFILE],
             code_version="1",

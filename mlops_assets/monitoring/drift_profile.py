@@ -119,21 +119,26 @@ class ReferenceProfile:
                 f"window from the same source is all new ({cells.unseen_share:.0%} of current rows are unseen); "
                 "leave the column out or map it to coarser categories"
             )
-            return UntestableColumn(column, "categorical", reason, profile.rows, rows, unseen_share=cells.unseen_share)
+            return UntestableColumn(
+                column=column,
+                kind="categorical",
+                reason=reason,
+                rows_reference=profile.rows,
+                rows_current=rows,
+                unseen_share=cells.unseen_share,
+            )
         statistic, p_value = chi2_table(cells.table())
         return ColumnDrift(
-            column,
-            "categorical",
-            "chi2",
-            statistic,
-            p_value,
-            p_value,
-            categorical_effect(cells),
-            "jensen-shannon",
-            max(profile.threshold(rows), cells.noise()),
-            False,
-            profile.rows,
-            rows,
+            column=column,
+            kind="categorical",
+            test="chi2",
+            statistic=statistic,
+            p_value=p_value,
+            effect_size=categorical_effect(cells),
+            effect_size_name="jensen-shannon",
+            threshold=max(profile.threshold(rows), cells.noise()),
+            rows_reference=profile.rows,
+            rows_current=rows,
             psi=psi(proportions(cells.reference), proportions(cells.current)),
             unseen_share=cells.unseen_share,
             unseen_share_expected=cells.unseen_share_expected,
@@ -204,21 +209,27 @@ def _numeric_column(column: str, series: pd.Series, profile: ColumnProfile) -> C
     if len(reference) == 0 or len(values) == 0:
         window, count = ("reference", profile.nonfinite) if len(reference) == 0 else ("current window", nonfinite)
         reason = f"the {window} has no finite values ({count} are +-inf)"
-        return UntestableColumn(column, "numeric", reason, profile.rows, len(values), profile.nonfinite, nonfinite)
+        return UntestableColumn(
+            column=column,
+            kind="numeric",
+            reason=reason,
+            rows_reference=profile.rows,
+            rows_current=len(values),
+            nonfinite_reference=profile.nonfinite,
+            nonfinite_current=nonfinite,
+        )
     statistic, p_value, wasserstein = ks_wasserstein(reference, np.sort(values))
     return ColumnDrift(
-        column,
-        "numeric",
-        "ks",
-        statistic,
-        p_value,
-        p_value,
-        wasserstein / max(profile.spread, EPSILON),
-        "wasserstein/iqr",
-        profile.threshold(len(values)),
-        False,
-        profile.rows,
-        len(values),
+        column=column,
+        kind="numeric",
+        test="ks",
+        statistic=statistic,
+        p_value=p_value,
+        effect_size=wasserstein / max(profile.spread, EPSILON),
+        effect_size_name="wasserstein/iqr",
+        threshold=profile.threshold(len(values)),
+        rows_reference=profile.rows,
+        rows_current=len(values),
         nonfinite_reference=profile.nonfinite,
         nonfinite_current=nonfinite,
     )

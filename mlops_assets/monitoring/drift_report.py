@@ -12,47 +12,50 @@ from dataclasses import asdict, dataclass, field
 from mlops_assets.monitoring.drift import EPSILON
 
 
-@dataclass
-class ColumnDrift:
-    """One column's verdict with every number behind it.
+@dataclass(kw_only=True)
+class ColumnFacts:
+    """What every compared column reports, whether a test could run on it or not.
 
     ``rows_*`` count the values tested (finite numbers, non-missing categories); ``nonfinite_*`` the +-inf
     left out of a numeric column; ``unseen_share`` the share of current rows whose category the reference
-    never saw, and ``unseen_share_expected`` the share a window from the reference's own distribution would
-    show (Good-Turing: the reference rows whose category occurs once).
+    never saw.
     """
 
     column: str
     kind: str
+    rows_reference: int
+    rows_current: int
+    nonfinite_reference: int | None = None
+    nonfinite_current: int | None = None
+    unseen_share: float | None = None
+
+
+@dataclass(kw_only=True)
+class ColumnDrift(ColumnFacts):
+    """One column's verdict with every number behind it.
+
+    ``unseen_share_expected`` is the unseen share a window from the reference's own distribution would show
+    (Good-Turing: the reference rows whose category occurs once).
+    """
+
     test: str
     statistic: float
     p_value: float
-    p_value_adjusted: float
     effect_size: float
     effect_size_name: str
     threshold: float
-    drifted: bool
-    rows_reference: int
-    rows_current: int
+    p_value_adjusted: float = math.nan
+    """``p_value`` after the Benjamini-Hochberg correction over every tested column (set by the report)."""
+    drifted: bool = False
     psi: float | None = None
-    nonfinite_reference: int | None = None
-    nonfinite_current: int | None = None
-    unseen_share: float | None = None
     unseen_share_expected: float | None = None
 
 
-@dataclass
-class UntestableColumn:
+@dataclass(kw_only=True)
+class UntestableColumn(ColumnFacts):
     """A column no test could be run on, and why: neither drifted nor "not drifted"."""
 
-    column: str
-    kind: str
     reason: str
-    rows_reference: int
-    rows_current: int
-    nonfinite_reference: int | None = None
-    nonfinite_current: int | None = None
-    unseen_share: float | None = None
 
 
 def _json_safe(value: object) -> object:

@@ -8,7 +8,6 @@ from pydantic import Field
 from mlops_assets.core.artifacts import WEIGHTS_SHA256_TAG
 from mlops_assets.datasets.manifest import read_manifest
 from mlops_assets.evaluation.report import EvaluationReport
-from mlops_assets.metadata import OWNERS
 from mlops_assets.registry.challenger import ChallengerRef
 from mlops_assets.registry.promotion import Approval, GatePolicy, decide
 from mlops_assets.registry.registration import registry_tags, version_description
@@ -25,9 +24,7 @@ APPROVER_TAGS = ("approval.approved_by", "approval.approved_at", "approval.autom
 
 
 @dg.asset(
-    group_name="registry",
     kinds={"mlflow"},
-    owners=OWNERS,
     code_version="2",
     io_manager_key=RECORD_IO_MANAGER,
 )
@@ -167,9 +164,7 @@ def apply_gate(
 
 
 @dg.asset(
-    group_name="registry",
     kinds={"mlflow"},
-    owners=OWNERS,
     code_version="1",
 )
 def champion_model(

@@ -6,7 +6,6 @@ import dagster as dg
 from pydantic import Field
 
 from mlops_assets.datasets.manifest import DatasetManifest, read_dataset
-from mlops_assets.metadata import OWNERS
 from mlops_assets.training.model_artifact import Hyperparameters
 from mlops_assets.training.model_record import ModelRecord
 from mlops_assets.training.training_run import fit_and_log, log_dataset_inputs, split_frames
@@ -51,9 +50,7 @@ class TrainingConfig(dg.Config):
 
 
 @dg.asset(
-    group_name="training",
     kinds={"scikitlearn", "onnx", "mlflow"},
-    owners=OWNERS,
     code_version="2",
     io_manager_key=RECORD_IO_MANAGER,
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=7)),

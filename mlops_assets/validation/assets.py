@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from mlops_assets.metadata import OWNERS, column_lineage, same_columns, sig, table_metadata
+from mlops_assets.metadata import column_lineage, same_columns, sig, table_metadata
 from mlops_assets.partitions import DAYS, day_window
 from mlops_assets.validation import day_verdicts
 from mlops_assets.validation.day_verdicts import DaySummary
@@ -75,9 +75,7 @@ def _output_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         key,
         deps=["raw_churn_events"],
-        group_name="validation",
         kinds={"pandera", "parquet"},
-        owners=OWNERS,
         description=description,
         code_version="1",
         automation_condition=FOLLOWS_RAW,
