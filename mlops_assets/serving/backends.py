@@ -61,7 +61,6 @@ class FeastFeatures:
     def rows(self, entity_ids: list[int]) -> d.Columns:
         from feast.protos.feast.types.EntityKey_pb2 import EntityKey
         from feast.protos.feast.types.Value_pb2 import Value
-        from feast.type_map import feast_value_type_to_python_type as to_python
 
         keys = [EntityKey(join_keys=[d.ENTITY], entity_values=[Value(int64_val=int(e))]) for e in entity_ids]
         result: d.Columns = {d.ENTITY: [int(e) for e in entity_ids]}
@@ -72,15 +71,33 @@ class FeastFeatures:
                 for i, (_, values) in enumerate(read):
                     found[i] = found[i] or bool(values)
                 for name in names:
-                    result[name] = [
-                        to_python(values[name]) if values and name in values else None for _, values in read
-                    ]
+                    result[name] = [_python(values[name]) if values and name in values else None for _, values in read]
         except Exception as exc:
             raise OnlineStoreUnavailable(f"online store read failed: {type(exc).__name__}: {exc}") from exc
         unknown = [int(entity) for entity, hit in zip(entity_ids, found, strict=True) if not hit]
         if unknown:
             raise UnknownEntities(unknown)
         return result
+
+
+_SCALARS = frozenset({"int32_val", "int64_val", "float_val", "double_val", "string_val", "bool_val"})
+"""Value kinds whose Python value is the protobuf field itself, as Feast's conversion returns it."""
+
+
+def _python(value: Any) -> Any:
+    """A stored feature value as Python: the scalar field read directly, anything else through Feast.
+
+    ``feast_value_type_to_python_type`` tries JSON, collection, map and timestamp kinds before it reaches
+    a plain number or string: 3-4 us a value, so 3.5 ms of a 64-entity read of 16 features. Scalars are
+    read straight from their field (what Feast returns for them); nulls, timestamps and collections still
+    go through Feast.
+    """
+    kind = value.WhichOneof("val")
+    if kind in _SCALARS:
+        return getattr(value, kind)
+    from feast.type_map import feast_value_type_to_python_type
+
+    return feast_value_type_to_python_type(value)
 
 
 class TritonScorer:
