@@ -74,13 +74,19 @@ class PredictionLog:
         return atomic.write_bytes(path, sink.getvalue().to_pybytes())
 
     def read(self) -> pd.DataFrame:
-        """Every flushed record (in-memory, unflushed records are not visible to readers)."""
+        """Every flushed record (in-memory, unflushed records are not visible to readers).
+
+        A column can be all null in one chunk and typed in another (a feature no request of that second
+        sent); Arrow promotes the null column to the other chunks' type when it concatenates them.
+        """
         import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
         chunks = sorted(self.root.glob("date=*/chunk-*.parquet"))
         if not chunks:
             return pd.DataFrame()
-        return pd.concat([pd.read_parquet(p) for p in chunks], ignore_index=True)
+        return pa.concat_tables([pq.read_table(p) for p in chunks], promote_options="default").to_pandas()
 
     def arm_counts(self, salt: str) -> dict[str, int]:
         """Requests each arm served under routing ``salt`` (only the two columns are read)."""

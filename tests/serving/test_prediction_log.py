@@ -42,3 +42,16 @@ def test_a_stray_temporary_file_from_a_killed_writer_is_never_read(tmp_path):
     chunk = log.flush()
     (chunk.parent / ".chunk-half-written.parquet.tmp").write_bytes(b"PAR1 truncated")
     assert len(log.read()) == 1
+
+
+def test_a_column_null_in_one_chunk_and_numeric_in_another_reads_as_numbers(tmp_path):
+    log = PredictionLog(tmp_path)
+    log.append(_record(1) | {"tenure_months": None, "plan": None})
+    log.flush()
+    log.append(_record(2) | {"tenure_months": 12.5, "plan": "basic"})
+    log.flush()
+    frame = log.read()
+    assert frame["entity_id"].tolist() == [1, 2]
+    assert frame["tenure_months"].dtype == "float64"
+    assert frame["tenure_months"].isna().tolist() == [True, False]
+    assert frame["plan"].tolist() == [None, "basic"]
