@@ -114,14 +114,14 @@ def canary_deployment(
     )
 
 
-_CANARY = CanaryPolicy.model_fields
+_CANARY_FIELDS = CanaryPolicy.model_fields
 
 
 class ProductionConfig(PromotionConfig):
     """Canary evidence rules plus the promotion gate's rules; defaults and bounds from ``CanaryPolicy``."""
 
-    alpha: float = _CANARY["alpha"]
-    min_requests: int = _CANARY["min_requests"]
+    alpha: float = _CANARY_FIELDS["alpha"]
+    min_requests: int = _CANARY_FIELDS["min_requests"]
     canary_expired: bool = False
     """The canary's time limit ended it: without enough evidence to promote, the challenger is rolled back."""
 
